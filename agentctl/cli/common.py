@@ -1,0 +1,87 @@
+"""Options and small helpers every command shares. Only cli/ talks to the terminal."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from agentctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from agentctl.workspace.loader import LoadResult
+
+WorkspaceOpt = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    help="Workspace folder (default: the nearest one holding agentctl.yaml).",
+    file_okay=False,
+)
+RevOpt = typer.Option(None, "--rev", help="Read the workspace at this git revision.")
+
+
+def format_option(choices: list[str], default: str = "text") -> Any:
+    return typer.Option(default, "--format", "-f", help="Output format: " + "|".join(choices) + ".")
+
+
+def check_format(value: str, choices: list[str]) -> str:
+    if value not in choices:
+        raise UsageError(
+            f"unknown format {value!r}", hint="choose one of: " + ", ".join(choices)
+        )
+    return value
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a TTY, never with NO_COLOR (https://no-color.org) or --no-color."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def workspace_root(path: Path | None) -> Path:
+    from agentctl.errors import ConfigError
+    from agentctl.workspace.loader import find_root
+
+    if path is not None:
+        if not path.is_dir():
+            raise ConfigError(f"{path}: no such folder", hint="pass an existing workspace folder")
+        return path.resolve()
+    return find_root(Path.cwd())
+
+
+def load(path: Path | None, rev: str | None, only: list[Path] | None = None) -> LoadResult:
+    from agentctl.workspace.loader import load_workspace
+
+    return load_workspace(workspace_root(path), rev, only)
+
+
+def today(value: str | None) -> _dt.date:
+    """`--today` or the clock: the shell reads the clock so the core never does."""
+    if value is None:
+        return _dt.date.today()
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value!r} is not a date", hint="write YYYY-MM-DD") from None
+
+
+def emit(text: str) -> None:
+    """Data goes to stdout."""
+    sys.stdout.write(text)
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def note(text: str) -> None:
+    """Progress and diagnostics go to stderr."""
+    sys.stderr.write(text + "\n")

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import typer
+
+TOPICS = {
+    "exit-codes": """Exit codes (every command)
+
+  0    clean: no findings, gates passed, the agent succeeded
+  1    findings, a failed gate, an agent stopped by its guard, or differences
+       that --fail-on names
+  2    usage or configuration error: a bad option, no workspace, an unknown
+       git revision
+  3    internal error: a bug in agentctl (the traceback is in a crash log;
+       rerun with --debug to see it)
+  130  interrupted (Ctrl-C)
+
+The one exception follows Terraform: `plan --detailed-exitcode` gives
+0 no changes, 1 error, 2 changes present.
+""",
+    "cel": """CEL in agentctl
+
+Conditions, computed inputs, approval rules and eval assertions are CEL
+(https://cel.dev). Each place sees its own variables:
+
+  policy condition, action input   event, metrics, state
+  approval rule (when:)            plan, event, metrics, state
+  eval assertion                   output, trace, input
+
+Numbers are doubles: every number from YAML, JSON, events and metrics reaches
+CEL as a double, and integer literals in expressions are read as doubles, so
+`event.units * 0.9 > 2` works. List indexes stay integers (`items[0]`). For
+arithmetic on size() or int() results, wrap them: double(size(x)) * 0.5.
+Added functions: max(a, b, ...), min(a, b, ...), abs(x).
+""",
+}
+
+
+def command(topic: str = typer.Argument(..., help="One of: " + ", ".join(TOPICS))) -> int:
+    """Read a help topic: exit-codes, cel.
+
+    Example: agentctl help exit-codes
+    """
+    from agentctl.cli.common import emit
+    from agentctl.errors import UsageError
+
+    if topic not in TOPICS:
+        raise UsageError(f"unknown help topic {topic!r}", hint="topics: " + ", ".join(TOPICS))
+    emit(TOPICS[topic])
+    return 0

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from agentctl.cli.common import RevOpt, WorkspaceOpt, check_format, emit, format_option, use_color
+
+FORMATS = ["text", "json", "sarif", "github", "markdown"]
+
+
+def command(
+    paths: list[Path] = typer.Argument(None, help="Only these files or folders."),
+    workspace: Path = WorkspaceOpt,
+    rev: str = RevOpt,
+    format: str = format_option(FORMATS),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail the run too."),
+    today: str = typer.Option(None, "--today", help="Judge expiry dates as of YYYY-MM-DD."),
+    select: list[str] = typer.Option([], "--select", help="Only these rule ids (repeatable)."),
+    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rule ids (repeatable)."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List the rules and exit."),
+) -> int:
+    """Check the workspace: schemas, references, CEL, budgets, dates, privileges.
+
+    Exit 0 when clean, 1 on errors (or warnings with --strict), 2 on usage errors.
+
+    Example: agentctl lint --format sarif > agentctl.sarif
+    """
+    from agentctl.cli.common import load
+    from agentctl.cli.common import today as today_of
+    from agentctl.errors import ExitCode, UsageError
+    from agentctl.lint import all_rules, run_lint
+    from agentctl.render import github, json, markdown, sarif, text
+
+    check_format(format, FORMATS)
+    if list_rules:
+        emit(_rule_table(all_rules()))
+        return ExitCode.OK
+    rules = all_rules()
+    for rid in [*select, *ignore]:
+        if rid not in rules:
+            from agentctl.model.validate import did_you_mean
+
+            raise UsageError(f"unknown rule {rid!r}", hint=did_you_mean(rid, rules) or "see --list-rules")
+    result = load(workspace, rev, paths or None)
+    report = run_lint(
+        result.workspace,
+        result.findings,
+        today_of(today),
+        files=len({r.file for r in result.workspace.resources} | {f.location.file for f in result.findings}),
+        select=select,
+        ignore=ignore,
+    )
+    renderer = {"text": text, "json": json, "sarif": sarif, "github": github, "markdown": markdown}[format]
+    emit(renderer.render_lint(report, color=use_color()))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if format == "github" and summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown.render_lint(report))
+    return ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK
+
+
+def _rule_table(rules: dict[str, object]) -> str:
+    lines = []
+    for r in rules.values():
+        rid = getattr(r, "id")
+        sev = getattr(r, "severity").value
+        lines.append(f"{rid:<30} {sev:<8} {getattr(r, 'summary')}")
+    return "\n".join(lines)

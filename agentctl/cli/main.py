@@ -1,0 +1,145 @@
+"""The entry point: dispatch to one module per command, and the one place errors become exits.
+
+Command modules import only typer and the standard library at import time; each imports
+the core inside its function, so `agentctl --help` stays as fast as a bare typer app.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import typer
+
+from agentctl import __version__
+from agentctl.errors import AgentctlError, ExitCode
+
+# name → module. A module exposes `command` (a function) or `app` (a typer group).
+COMMANDS: dict[str, str] = {
+    "lint": "agentctl.cli.lint",
+    "inventory": "agentctl.cli.inventory",
+    "explain": "agentctl.cli.explain",
+    "schema": "agentctl.cli.schema",
+    "init": "agentctl.cli.init",
+    "help": "agentctl.cli.help",
+    "run": "agentctl.cli.run",
+    "ledger": "agentctl.cli.ledger",
+    "simulate": "agentctl.cli.simulate",
+}
+
+INTERNAL_ERROR = 3
+
+app = typer.Typer(
+    name="agentctl",
+    help="Governance of AI agents as code in git: lint, diff, simulate, evaluate, run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"agentctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    no_color: bool = typer.Option(False, "--no-color", help="Never colour the output."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Governance of AI agents as code in git: lint, diff, simulate, evaluate, run."""
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+
+
+def _register() -> None:
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # a command not built yet: leave it out
+                continue
+            raise
+        group = getattr(module, "app", None)
+        if group is not None:
+            app.add_typer(group, name=name)
+        else:
+            app.command(name)(module.command)
+
+
+_register()
+
+
+def _crash_log(text: str) -> Path:
+    folder = Path(os.environ.get("AGENTCTL_CRASH_DIR") or tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="agentctl-crash-", suffix=".log", dir=folder)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    return Path(name)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI with `argv` and return the exit code (what tests and other programs call)."""
+    import click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="agentctl", standalone_mode=False)
+    except AgentctlError as exc:
+        _print_error(exc.message, exc.hint)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        sys.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`agentctl ... | head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
+        except OSError:
+            pass
+        return ExitCode.OK
+    except Exception:
+        text = traceback.format_exc()
+        if debug:
+            sys.stderr.write(text)
+        else:
+            log = _crash_log(text)
+            first = text.strip().splitlines()[-1]
+            sys.stderr.write(
+                f"agentctl: internal error: {first}\n"
+                f"  this is a bug; the traceback is in {log} (or rerun with --debug)\n"
+            )
+        return INTERNAL_ERROR
+    if isinstance(result, int):
+        return result
+    return ExitCode.OK
+
+
+def _print_error(message: str, hint: str | None) -> None:
+    sys.stderr.write(f"agentctl: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"  hint: {hint}\n")
+
+
+def main() -> None:
+    sys.exit(run())

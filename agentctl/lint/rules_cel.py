@@ -1,0 +1,79 @@
+"""CEL: every expression compiles and uses only the variables its place provides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from agentctl import expr
+from agentctl.findings import Finding, Location, Severity
+from agentctl.lint import LintContext, rule
+from agentctl.model.workspace import Resource
+from agentctl.workspace.yamlload import YMap
+
+
+def expressions(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """(key path, source, context name) of every CEL expression in a resource."""
+    spec = res.doc.spec
+    if res.kind == "Policy":
+        yield ("spec", "condition"), spec.condition, "condition"
+        for i, a in enumerate(spec.actions):
+            if isinstance(a.input, str):
+                yield ("spec", "actions", i, "input"), a.input, "action_input"
+            elif isinstance(a.input, dict):
+                for k, v in a.input.items():
+                    yield ("spec", "actions", i, "input", k), v, "action_input"
+        for i, ap in enumerate(spec.approvals):
+            yield ("spec", "approvals", i, "when"), ap.when, "approval"
+    elif res.kind == "EvalSuite":
+        for i, case in enumerate(spec.cases):
+            for j, a in enumerate(case.assert_):
+                yield ("spec", "cases", i, "assert", j), a, "assertion"
+
+
+def _location(res: Resource[Any], path: tuple[str | int, ...], column: int | None) -> Location:
+    """The place of the expression, moved to the column inside it when it is on one line."""
+    loc = res.location(*path)
+    if column is None:
+        return loc
+    parent: Any = res.raw
+    for p in path[:-1]:
+        parent = parent[p]
+    last = path[-1]
+    if not isinstance(parent, YMap) or not isinstance(last, str):
+        return loc
+    text = parent.get(last)
+    if not isinstance(text, str) or "\n" in text or (loc.line, loc.column) != parent.vpos[last]:
+        return loc
+    # the value starts at loc; a quote adds one column (escapes inside may shift it a little)
+    shift = 1 if last in parent.quoted else 0
+    return Location(loc.file, loc.line, loc.column + shift + column - 1, loc.rev)
+
+
+@rule(
+    "cel-invalid",
+    Severity.ERROR,
+    "A CEL expression that does not compile or uses unknown names.",
+    """
+Conditions, computed inputs, approval rules and eval assertions are CEL. Each place has its
+own variables: conditions and inputs see `event`, `metrics`, `state`; approval rules also
+`plan`; assertions see `output`, `trace`, `input`. Numbers are doubles (`2` means `2.0`), so
+`event.units * 0.9 > 2` works. An expression that fails here would fail on the first event.
+""",
+    "cel",
+)
+def cel_invalid(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.resources:
+        if res.kind not in ("Policy", "EvalSuite"):
+            continue
+        for path, source, where in expressions(res):
+            for problem in expr.check(source, expr.CONTEXTS[where]):
+                yield Finding(
+                    "cel-invalid",
+                    Severity.ERROR,
+                    f"{'.'.join(map(str, path))}: {problem.message}",
+                    _location(res, path, problem.column),
+                    problem.hint,
+                    ".".join(map(str, path)),
+                    res.ref,
+                )

@@ -1,0 +1,262 @@
+"""Least privilege and tidiness: gates on risky grants, data classes, unused resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from agentctl.findings import Finding, Severity
+from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.rules_refs import _charter_refs, _role_refs
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+@rule(
+    "write-without-gate",
+    E,
+    "A charter with a write or destructive scope and no eval gate.",
+    """
+An agent that can change the world (create orders, refund money, delete records) must pass
+an eval suite before it is deployed. Add a gate naming a suite that tests this charter.
+""",
+    "privilege",
+)
+def write_without_gate(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    for res in ws.charters:
+        if res.doc.spec.gates:
+            continue
+        risky = [o for o in ws.granted_operations(res.doc) if o.op.effect != "read"]
+        if risky:
+            names = ", ".join(f"{o.qualified} ({o.op.effect})" for o in risky[:3])
+            yield finding(
+                "write-without-gate",
+                res,
+                ("spec", "tools"),
+                f"{res.ref} may call {names} but has no eval gate",
+                "add spec.gates with a suite that tests this charter",
+            )
+
+
+@rule(
+    "data-class-violation",
+    E,
+    "A charter granted an operation that touches data it may not touch.",
+    """
+Each connector operation declares the data classes it touches (`pii.ssn`). A charter lists
+the data classes it may touch. Granting an operation that touches anything else would let
+the agent see data its charter forbids; the guard would deny every call anyway.
+""",
+    "privilege",
+)
+def data_class_violation(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    for res in ws.charters:
+        allowed = set(res.doc.spec.data_classes)
+        for i, scope in enumerate(res.doc.spec.tools):
+            for o in ws.operations_for(scope):
+                bad = [d for d in o.op.data_classes if d not in allowed]
+                if bad:
+                    yield finding(
+                        "data-class-violation",
+                        res,
+                        ("spec", "tools", i),
+                        f"{scope!r} opens {o.qualified}, which touches {', '.join(bad)}; "
+                        f"{res.ref} may not touch it",
+                        "remove the grant, or add the data class to spec.data_classes "
+                        "after review",
+                    )
+
+
+@rule(
+    "unused-connector",
+    W,
+    "A connector no charter is granted.",
+    "A connector that no charter may use is dead configuration, or a grant that was lost.",
+    "hygiene",
+)
+def unused_connector(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    used = {o.connector.name for ch in ws.charters for o in ws.granted_operations(ch.doc)}
+    for res in ws.connectors:
+        if res.name not in used:
+            yield finding(
+                "unused-connector",
+                res,
+                ("metadata", "name"),
+                f"no charter is granted any scope of {res.ref}",
+                "grant it to a charter, or delete it",
+            )
+
+
+@rule(
+    "unused-role",
+    I,
+    "A role nothing refers to.",
+    """
+A role that owns nothing, approves nothing and receives no escalation is probably left over
+from a reorganisation. Harmless, but the list of who can approve what should be short.
+""",
+    "hygiene",
+)
+def unused_role(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    used = {ws.role(ref).ref for r in ws.resources for _, ref in _role_refs(r) if ws.role(ref)}  # type: ignore[union-attr]
+    for res in ws.roles:
+        if res.ref not in used:
+            yield finding(
+                "unused-role",
+                res,
+                ("metadata", "name"),
+                f"nothing refers to {res.ref}",
+                "delete it, or make it an owner, approver or escalation target",
+            )
+
+
+@rule(
+    "charter-unreachable",
+    I,
+    "A charter that no policy, contract or eval suite refers to.",
+    "Nothing invokes, contracts with or tests this agent; it can only be run by hand.",
+    "hygiene",
+)
+def charter_unreachable(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    used = {ref for r in ws.resources for _, ref in _charter_refs(r)}
+    for res in ws.charters:
+        if res.ref not in used:
+            yield finding(
+                "charter-unreachable",
+                res,
+                ("metadata", "name"),
+                f"nothing invokes, contracts with or tests {res.ref}",
+            )
+
+
+@rule(
+    "suite-empty",
+    W,
+    "An eval suite without cases.",
+    "A suite with no cases passes vacuously: a gate on it proves nothing.",
+    "evals",
+)
+def suite_empty(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.suites:
+        if not res.doc.spec.cases and not res.doc.spec.cases_file:
+            yield finding(
+                "suite-empty",
+                res,
+                ("spec",),
+                f"{res.ref} has no cases",
+                "add spec.cases or spec.cases_file",
+            )
+
+
+@rule(
+    "duplicate-case-id",
+    E,
+    "Two cases of one suite share an id.",
+    "Case ids name results in reports and recordings; they must be unique within a suite.",
+    "evals",
+)
+def duplicate_case_id(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.suites:
+        seen: set[str] = set()
+        for i, case in enumerate(res.doc.spec.cases):
+            if case.id in seen:
+                yield finding(
+                    "duplicate-case-id",
+                    res,
+                    ("spec", "cases", i, "id"),
+                    f"case id {case.id!r} is used twice",
+                )
+            seen.add(case.id)
+
+
+@rule(
+    "expect-denial-unknown",
+    W,
+    "A red-team case expects the denial of a scope or data class that does not exist.",
+    """
+`expect_denial` names what the guard must refuse: a scope or a data class. If nothing by
+that name exists, the case passes for the wrong reason (the call fails as unknown, not as
+denied).
+""",
+    "evals",
+)
+def expect_denial_unknown(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    known = set(ws.known_scopes())
+    classes = {d for c in ws.connectors for o in c.doc.spec.operations.values() for d in o.data_classes}
+    for res in ws.suites:
+        for i, case in enumerate(res.doc.spec.cases):
+            for j, what in enumerate(case.expect_denial):
+                if what not in known and what not in classes:
+                    yield finding(
+                        "expect-denial-unknown",
+                        res,
+                        ("spec", "cases", i, "expect_denial", j),
+                        f"{what!r} is neither a scope nor a data class of any connector",
+                    )
+
+
+@rule(
+    "no-escalation",
+    W,
+    "A charter with write access and no escalation path.",
+    """
+When an agent that can change things gets stuck or is denied, someone must hear about it.
+`spec.escalation` lists the roles to notify, in order.
+""",
+    "privilege",
+)
+def no_escalation(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    for res in ws.charters:
+        if res.doc.spec.escalation:
+            continue
+        if any(o.op.effect != "read" for o in ws.granted_operations(res.doc)):
+            yield finding(
+                "no-escalation",
+                res,
+                ("spec",),
+                f"{res.ref} can write but has no escalation path",
+                "add spec.escalation: [role/NAME, ...]",
+            )
+
+
+@rule(
+    "secret-in-config",
+    E,
+    "Something that looks like a credential written into a YAML file.",
+    """
+API keys and tokens belong in the environment: name the variable (`api_key_env`,
+`auth_env`) and set it where the agent runs. A key committed to git is a key leaked.
+""",
+    "privilege",
+)
+def secret_in_config(ctx: LintContext) -> Iterator[Finding]:
+    import re
+
+    pattern = re.compile(r"(sk-[A-Za-z0-9]{20,}|ghp_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|xox[bp]-[A-Za-z0-9-]{10,})")
+    for res in ctx.workspace.resources:
+        for path, value in _strings(res.raw, ()):
+            if pattern.search(value):
+                yield finding(
+                    "secret-in-config",
+                    res,
+                    path,
+                    "this value looks like an API key or token",
+                    "move it to an environment variable and name the variable instead",
+                )
+
+
+def _strings(node: object, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _strings(v, (*path, i))

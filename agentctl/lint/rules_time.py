@@ -1,0 +1,123 @@
+"""Dates: validity periods, credentials and permission reviews, judged against `--today`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from agentctl.findings import Finding, Severity
+from agentctl.lint import LintContext, finding, rule
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+EXPIRY_WARNING = timedelta(days=14)
+
+
+@rule(
+    "validity-order",
+    E,
+    "A contract whose validity ends before it starts.",
+    "`valid.from` must be earlier than `valid.until`; as written the contract is never valid.",
+    "time",
+)
+def validity_order(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.contracts:
+        v = res.doc.spec.valid
+        if v is not None and v.from_ >= v.until:
+            yield finding(
+                "validity-order",
+                res,
+                ("spec", "valid", "until"),
+                f"valid.until {v.until} is not after valid.from {v.from_}",
+                "swap the dates, or correct the year",
+            )
+
+
+@rule(
+    "contract-expired",
+    W,
+    "A contract past its validity period.",
+    """
+After `valid.until` the guard refuses every request under the contract. Renew it (a new
+`until`) or remove it, and the agents that rely on it.
+""",
+    "time",
+)
+def contract_expired(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.contracts:
+        v = res.doc.spec.valid
+        if v is not None and v.from_ < v.until < ctx.today:
+            yield finding(
+                "contract-expired",
+                res,
+                ("spec", "valid", "until"),
+                f"{res.ref} expired on {v.until}",
+                "renew it with a later valid.until, or remove it",
+            )
+
+
+@rule(
+    "credential-expired",
+    E,
+    "A charter whose credential has expired.",
+    """
+`credential.issued` plus `credential.lifetime` is when the agent's machine credential
+expires. After that the runtime refuses to run the agent. Rotate the credential and update
+`issued`.
+""",
+    "time",
+)
+def credential_expired(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.charters:
+        cred = res.doc.spec.credential
+        if cred is not None and cred.expires < ctx.today:
+            yield finding(
+                "credential-expired",
+                res,
+                ("spec", "credential"),
+                f"the credential of {res.ref} expired on {cred.expires}",
+                "rotate the credential and set credential.issued to the rotation date",
+            )
+
+
+@rule(
+    "credential-expiring",
+    W,
+    "A charter whose credential expires within 14 days.",
+    "Rotate it before it expires: an expired credential stops the agent.",
+    "time",
+)
+def credential_expiring(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.charters:
+        cred = res.doc.spec.credential
+        if cred is not None and ctx.today <= cred.expires <= ctx.today + EXPIRY_WARNING:
+            days = (cred.expires - ctx.today).days
+            yield finding(
+                "credential-expiring",
+                res,
+                ("spec", "credential"),
+                f"the credential of {res.ref} expires on {cred.expires} (in {days} days)",
+                "rotate it before then",
+            )
+
+
+@rule(
+    "review-overdue",
+    W,
+    "A charter whose permission review is overdue.",
+    """
+`review_by` is when a human must next confirm that the charter's grants are still needed.
+Permissions that nobody reviews only ever grow.
+""",
+    "time",
+)
+def review_overdue(ctx: LintContext) -> Iterator[Finding]:
+    for res in ctx.workspace.charters:
+        due = res.doc.spec.review_by
+        if due is not None and due < ctx.today:
+            yield finding(
+                "review-overdue",
+                res,
+                ("spec", "review_by"),
+                f"the permission review of {res.ref} was due on {due}",
+                "review the grants with the owner, then move review_by forward",
+            )

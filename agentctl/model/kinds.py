@@ -1,0 +1,423 @@
+"""The kinds: the contract between the YAML files and the code.
+
+Every model is strict and forbids unknown fields; the loader turns pydantic's errors
+into findings with a place and a "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from agentctl.model.types import (
+    Cel,
+    CharterRef,
+    DataClass,
+    Date,
+    Duration,
+    Money,
+    Name,
+    RoleRef,
+    Scope,
+    SuiteRef,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=False, use_enum_values=False
+    )
+
+
+def _exactly_one(model: BaseModel, fields: tuple[str, ...], what: str) -> None:
+    present = [f for f in fields if getattr(model, f) is not None]
+    if len(present) != 1:
+        names = ", ".join(f"'{f}'" for f in fields)
+        got = ", ".join(f"'{f}'" for f in present) or "none"
+        raise ValueError(f"{what} needs exactly one of {names} (got {got})")
+
+
+# --- the envelope -------------------------------------------------------------------
+
+
+class Metadata(Strict):
+    name: Name
+    owner: RoleRef | None = None
+    description: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+# --- Role ----------------------------------------------------------------------------
+
+
+class Approves(Strict):
+    max_usd: Money = Field(description="the largest amount this role may approve alone")
+
+
+class RoleSpec(Strict):
+    members: list[str] = Field(default_factory=list, description="people who hold the role")
+    approves: Approves | None = None
+    reports_to: RoleRef | None = Field(None, description="where approvals escalate")
+
+
+# --- Connector -----------------------------------------------------------------------
+
+
+Effect = Literal["read", "write", "destructive"]
+
+
+class HttpTransport(Strict):
+    url: str
+    timeout: Duration = timedelta(seconds=30)
+    auth_env: str | None = Field(None, description="environment variable with a bearer token")
+
+
+class Transport(Strict):
+    python: str | None = Field(None, description="package.module:function")
+    command: list[str] | None = Field(None, description="a command speaking JSON lines")
+    http: HttpTransport | None = None
+    fixture: str | None = Field(None, description="recorded responses (JSONL), workspace path")
+
+    @model_validator(mode="after")
+    def _one(self) -> Transport:
+        _exactly_one(self, ("python", "command", "http", "fixture"), "a transport")
+        return self
+
+    @property
+    def type(self) -> str:
+        for f in ("python", "command", "http", "fixture"):
+            if getattr(self, f) is not None:
+                return f
+        raise AssertionError("validated transport has a type")  # pragma: no cover
+
+
+class RateLimit(Strict):
+    calls: int = Field(gt=0)
+    per: Duration
+
+
+class Operation(Strict):
+    scope: Scope
+    description: str | None = None
+    effect: Effect = "read"
+    data_classes: list[DataClass] = Field(default_factory=list)
+    cost_usd: Money = Decimal(0)
+    input_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})
+    output_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})
+
+
+class ConnectorSpec(Strict):
+    transport: Transport
+    rate_limit: RateLimit | None = None
+    operations: dict[Name, Operation]
+
+
+# --- Charter -------------------------------------------------------------------------
+
+
+class ModelRuntime(Strict):
+    base_url: str
+    model: str
+    system_prompt: str | None = None
+    api_key_env: str | None = Field(None, description="environment variable holding the key")
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+class Runtime(Strict):
+    python: str | None = Field(None, description="package.module:function")
+    command: list[str] | None = None
+    model: ModelRuntime | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one(self) -> Runtime:
+        _exactly_one(self, ("python", "command", "model"), "a runtime")
+        return self
+
+    @property
+    def type(self) -> str:
+        for f in ("python", "command", "model"):
+            if getattr(self, f) is not None:
+                return f
+        raise AssertionError("validated runtime has a type")  # pragma: no cover
+
+
+class Limits(Strict):
+    usd: Money | None = None
+    tokens: int | None = None
+    steps: int | None = None
+    tool_calls: int | None = None
+    wall_time: Duration | None = None
+
+
+class Budget(Strict):
+    per_run: Limits = Field(default_factory=Limits)
+    per_day: Limits = Field(default_factory=Limits)
+
+
+class Gate(Strict):
+    suite: SuiteRef
+    min_pass_rate: float | None = None
+    max_p95_latency: Duration | None = None
+    max_cost_per_case_usd: Money | None = None
+
+
+class Credential(Strict):
+    issued: Date
+    lifetime: Duration
+
+    @property
+    def expires(self) -> date:
+        return self.issued + self.lifetime
+
+
+class CharterSpec(Strict):
+    scope: str = Field(description="the agent's job, in words")
+    runtime: Runtime
+    tools: list[Scope] = Field(default_factory=list, description="granted scopes; deny by default")
+    data_classes: list[DataClass] = Field(default_factory=list)
+    budget: Budget = Field(default_factory=Budget)
+    gates: list[Gate] = Field(default_factory=list)
+    escalation: list[RoleRef] = Field(default_factory=list)
+    credential: Credential | None = None
+    review_by: Date | None = Field(None, description="when the permissions must be reviewed")
+    paused: bool = False
+
+
+# --- Policy --------------------------------------------------------------------------
+
+
+class Incident(Strict):
+    title: str
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+
+
+class Action(Strict):
+    invoke: CharterRef | None = None
+    escalate: RoleRef | None = None
+    incident: Incident | None = None
+    input: dict[str, Cel] | Cel | None = Field(
+        None, description="CEL: one expression giving a map, or one expression per field"
+    )
+    cost_usd: Money | None = Field(None, description="cost estimate; default: charter per_run")
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Action:
+        _exactly_one(self, ("invoke", "escalate", "incident"), "an action")
+        return self
+
+    @property
+    def type(self) -> str:
+        if self.invoke is not None:
+            return "invoke"
+        return "escalate" if self.escalate is not None else "incident"
+
+
+class Approval(Strict):
+    when: Cel = Field(description="CEL over `plan`, `event`, `metrics`")
+    require: RoleRef
+
+
+class Bounds(Strict):
+    max_per_day: int | None = None
+    max_per_hour: int | None = None
+
+
+class PolicyBudget(Strict):
+    per_day_usd: Money | None = None
+    per_month_usd: Money | None = None
+
+
+class PolicySpec(Strict):
+    on: list[str] = Field(min_length=1, description="event types (a trailing * matches a prefix)")
+    condition: Cel
+    for_: Duration | None = Field(None, alias="for")
+    cooldown: Duration | None = None
+    actions: list[Action] = Field(min_length=1)
+    bounds: Bounds = Field(default_factory=Bounds)
+    budget: PolicyBudget = Field(default_factory=PolicyBudget)
+    approvals: list[Approval] = Field(default_factory=list)
+
+
+# --- Contract ------------------------------------------------------------------------
+
+
+class Validity(Strict):
+    from_: Date = Field(alias="from")
+    until: Date
+
+
+class CostCeiling(Strict):
+    per_request_usd: Money | None = None
+    per_day_usd: Money | None = None
+
+
+class Sla(Strict):
+    latency: Duration | None = None
+    success_rate: float | None = None
+    field_coverage: float | None = None
+    fields: list[str] = Field(default_factory=list)
+
+
+class Breach(Strict):
+    escalate: RoleRef | None = None
+    count_missed: bool = True
+
+
+class ContractSpec(Strict):
+    consumer: CharterRef
+    provider: CharterRef
+    scopes: list[Scope] = Field(min_length=1)
+    cost_ceiling: CostCeiling = Field(default_factory=CostCeiling)
+    valid: Validity | None = None
+    sla: Sla = Field(default_factory=Sla)
+    on_breach: Breach = Field(default_factory=Breach)
+
+
+# --- EvalSuite -----------------------------------------------------------------------
+
+
+class Case(Strict):
+    id: str
+    input: JsonValue = None
+    assert_: list[Cel] = Field(default_factory=list, alias="assert")
+    expect_denial: list[str] = Field(
+        default_factory=list, description="scopes or data classes the guard must deny"
+    )
+    tags: list[str] = Field(default_factory=list)
+
+
+class Thresholds(Strict):
+    pass_rate: float = 1.0
+    p95_latency: Duration | None = None
+    cost_per_case_usd: Money | None = None
+
+
+class Recording(Strict):
+    mode: Literal["replay", "record", "live"] = "replay"
+    dir: str | None = None
+
+
+class EvalSuiteSpec(Strict):
+    charter: CharterRef
+    cases: list[Case] = Field(default_factory=list)
+    cases_file: str | None = Field(None, description="JSONL of cases, relative to this file")
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    recording: Recording = Field(default_factory=Recording)
+
+
+# --- Scenario (simulator) ------------------------------------------------------------
+
+
+class Expectation(Strict):
+    policy: str
+    outcome: str
+    at: str | None = None
+    between: list[str] | None = None
+    count: int | None = None
+
+
+class ScenarioSpec(Strict):
+    events: str = Field(description="JSONL (optionally .gz) of events, relative to this file")
+    policies: list[str] = Field(default_factory=list, description="empty: all policies")
+    expect: list[Expectation] = Field(default_factory=list)
+
+
+# --- Workspace settings (agentctl.yaml) ----------------------------------------------
+
+
+class Defaults(Strict):
+    timezone: str = "UTC"
+    currency: Literal["USD"] = "USD"
+
+
+class WorkspaceSpec(Strict):
+    ledger: str = ".agentctl/ledger.db"
+    exclude: list[str] = Field(default_factory=list, description="globs of paths not to read")
+    python_path: list[str] = Field(default_factory=lambda: ["."])
+    defaults: Defaults = Field(default_factory=Defaults)
+
+
+# --- documents -----------------------------------------------------------------------
+
+
+class Document(Strict):
+    api_version: Literal["agentctl/v1"] = Field(alias="apiVersion")
+    kind: str
+    metadata: Metadata
+
+
+class RoleDoc(Document):
+    kind: Literal["Role"]
+    spec: RoleSpec = Field(default_factory=RoleSpec)
+
+
+class ConnectorDoc(Document):
+    kind: Literal["Connector"]
+    spec: ConnectorSpec
+
+
+class CharterDoc(Document):
+    kind: Literal["Charter"]
+    spec: CharterSpec
+
+
+class PolicyDoc(Document):
+    kind: Literal["Policy"]
+    spec: PolicySpec
+
+
+class ContractDoc(Document):
+    kind: Literal["Contract"]
+    spec: ContractSpec
+
+
+class EvalSuiteDoc(Document):
+    kind: Literal["EvalSuite"]
+    spec: EvalSuiteSpec
+
+
+class ScenarioDoc(Document):
+    kind: Literal["Scenario"]
+    spec: ScenarioSpec
+
+
+class WorkspaceDoc(Document):
+    kind: Literal["Workspace"]
+    spec: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
+
+
+KINDS: dict[str, type[Document]] = {
+    "Role": RoleDoc,
+    "Connector": ConnectorDoc,
+    "Charter": CharterDoc,
+    "Policy": PolicyDoc,
+    "Contract": ContractDoc,
+    "EvalSuite": EvalSuiteDoc,
+    "Scenario": ScenarioDoc,
+    "Workspace": WorkspaceDoc,
+}
+
+# The reference prefix of each kind (`role/…`, `evalsuite/…`).
+REF_PREFIX: dict[str, str] = {kind: kind.lower() for kind in KINDS}
+
+AnyDoc = (
+    RoleDoc
+    | ConnectorDoc
+    | CharterDoc
+    | PolicyDoc
+    | ContractDoc
+    | EvalSuiteDoc
+    | ScenarioDoc
+    | WorkspaceDoc
+)
+
+
+def spec_of(doc: Document) -> Any:
+    return getattr(doc, "spec", None)

@@ -1,0 +1,1 @@
+"""Renderers: pure functions from a report object to text. One module per format."""

@@ -1,0 +1,376 @@
+"""YAML bytes → plain Python values that remember where they came from.
+
+libyaml (through PyYAML's C binding) scans, parses and composes; we construct the
+values ourselves, with YAML 1.2 core-schema scalars (`on`, `no` and `yes` stay strings,
+unlike YAML 1.1) and dates kept as strings. Positions live on the containers only:
+`YMap.kpos[key]` and `YList.ipos[i]` hold 1-based (line, column) pairs, so a value
+costs nothing extra and a pydantic error `loc` can be walked back to a place.
+
+ruamel.yaml's own C composer (0.19) fails on `get_node`, and its round-trip loader is
+~20x slower than libyaml: round-trip editing is for commands that rewrite files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:
+    from yaml import CBaseLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml missing: correct but slower
+    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
+
+Pos = tuple[int, int]
+
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class YMap(dict[str, Any]):
+    """A mapping with the position of itself, of each key and of each value."""
+
+    __slots__ = ("kpos", "pos", "quoted", "vpos")
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.kpos: dict[str, Pos] = {}
+        self.vpos: dict[str, Pos] = {}
+        self.quoted: set[str] = set()  # keys whose value is a quoted single-line scalar
+
+
+class YList(list[Any]):
+    """A sequence with its own position and each item's."""
+
+    __slots__ = ("ipos", "pos")
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.ipos: list[Pos] = []
+
+
+@dataclass(slots=True)
+class YamlProblem:
+    """A problem found while reading YAML; the loader turns it into a Finding."""
+
+    code: str
+    message: str
+    line: int
+    column: int
+    hint: str | None = None
+    severity: str = "error"
+
+
+@dataclass(slots=True)
+class RawDocument:
+    index: int  # 0-based position of the document in its file
+    line: int  # 1-based line where it starts
+    data: Any
+    problems: list[YamlProblem] = field(default_factory=list)
+
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_INF = {".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf")}
+_SCALAR_START = frozenset("0123456789-+.~ntfNTF")
+
+_STR = "tag:yaml.org,2002:str"
+_TAGS = {
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    _STR,
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+def resolve_plain(value: str) -> Any:
+    """YAML 1.2 core schema for a plain (unquoted) scalar."""
+    if not value:
+        return None
+    if value[0] not in _SCALAR_START:
+        return value
+    if value in _NULLS:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    if _HEX.match(value):
+        return int(value[2:], 16)
+    if _OCT.match(value):
+        return int(value[2:], 8)
+    if value[0] in "+-" and value[1:] in _INF:
+        return -_INF[value[1:]] if value[0] == "-" else _INF[value[1:]]
+    if value in _INF:
+        return _INF[value]
+    if value in (".nan", ".NaN", ".NAN"):
+        return float("nan")
+    return value
+
+
+class _Builder:
+    """Turns composed nodes into YMap/YList/scalars, collecting problems as it goes."""
+
+    def __init__(self) -> None:
+        self.problems: list[YamlProblem] = []
+        self.memo: dict[int, Any] = {}
+        self.active: set[int] = set()
+        self.expanded = 0
+
+    def problem(self, node: Node, code: str, message: str, hint: str | None = None) -> None:
+        m = node.start_mark
+        self.problems.append(YamlProblem(code, message, m.line + 1, m.column + 1, hint))
+
+    def build(self, node: Node) -> Any:
+        if type(node) is ScalarNode:
+            self.expanded += 1
+            return self.scalar(node)
+        key = id(node)
+        if key in self.memo:  # an alias: the same value again, counted as expanded
+            self.expanded += self._size(self.memo[key])
+            self._check_expansion(node)
+            return self.memo[key]
+        if key in self.active:
+            self.problem(node, "yaml-recursive", "recursive alias: this node contains itself")
+            return None
+        self.active.add(key)
+        try:
+            value = self.mapping(node) if type(node) is MappingNode else self.sequence(node)
+        finally:
+            self.active.discard(key)
+        self.memo[key] = value
+        self._check_expansion(node)
+        return value
+
+    def _check_expansion(self, node: Node) -> None:
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise _TooLarge(node)
+
+    def _size(self, value: Any) -> int:
+        if isinstance(value, dict):
+            return 1 + sum(self._size(v) for v in value.values())
+        if isinstance(value, list):
+            return 1 + sum(self._size(v) for v in value)
+        return 1
+
+    def scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        value: str = node.value
+        if tag == _STR:
+            return resolve_plain(value) if not node.style else value
+        if tag not in _TAGS:
+            self.problem(
+                node,
+                "yaml-tag",
+                f"unsupported YAML tag {tag!r}",
+                "agentctl reads plain YAML: remove the tag, or quote the value",
+            )
+            return value
+        resolved = resolve_plain(value)
+        wanted = {
+            "tag:yaml.org,2002:int": int,
+            "tag:yaml.org,2002:float": float,
+            "tag:yaml.org,2002:bool": bool,
+            "tag:yaml.org,2002:null": type(None),
+        }.get(tag)
+        if wanted is float and isinstance(resolved, int) and not isinstance(resolved, bool):
+            return float(resolved)
+        if wanted is not None and not isinstance(resolved, wanted):
+            self.problem(node, "yaml-tag", f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}")
+            return value
+        return resolved
+
+    def mapping(self, node: MappingNode) -> YMap:
+        if node.tag not in _TAGS:
+            self.problem(node, "yaml-tag", f"unsupported YAML tag {node.tag!r}")
+        m = node.start_mark
+        out = YMap((m.line + 1, m.column + 1))
+        merges: list[tuple[Node, Node]] = []
+        for knode, vnode in node.value:
+            if type(knode) is not ScalarNode:
+                self.problem(knode, "yaml-key", "a mapping key must be a plain string")
+                continue
+            k: str = knode.value
+            if k == "<<" and not knode.style:
+                merges.append((knode, vnode))
+                continue
+            km = knode.start_mark
+            if k in out.kpos:
+                line, col = out.kpos[k]
+                self.problem(
+                    knode,
+                    "yaml-duplicate-key",
+                    f"duplicate key {k!r} (first defined at line {line}, column {col})",
+                    "YAML keeps only one of them: remove or rename one",
+                )
+                continue
+            vm = vnode.start_mark
+            if vnode.tag == _STR and vnode.style in ('"', "'"):
+                out.quoted.add(k)
+            out.kpos[k] = (km.line + 1, km.column + 1)
+            out.vpos[k] = (vm.line + 1, vm.column + 1)
+            dict.__setitem__(out, k, self.build(vnode))
+        for knode, vnode in merges:
+            self._merge(out, knode, vnode)
+        return out
+
+    def _merge(self, out: YMap, knode: Node, vnode: Node) -> None:
+        sources = vnode.value if type(vnode) is SequenceNode else [vnode]
+        for src in sources:
+            value = self.build(src)
+            if not isinstance(value, YMap):
+                self.problem(knode, "yaml-merge", "'<<' must merge a mapping or a list of mappings")
+                continue
+            for k, v in value.items():
+                if k not in out:
+                    out[k] = v
+                    out.kpos[k] = value.kpos[k]
+                    out.vpos[k] = value.vpos[k]
+
+    def sequence(self, node: SequenceNode) -> YList:
+        if node.tag not in _TAGS:
+            self.problem(node, "yaml-tag", f"unsupported YAML tag {node.tag!r}")
+        m = node.start_mark
+        out = YList((m.line + 1, m.column + 1))
+        ipos = out.ipos
+        for item in node.value:
+            im = item.start_mark
+            ipos.append((im.line + 1, im.column + 1))
+            list.append(out, self.build(item))
+        return out
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+def decode(data: bytes) -> tuple[str | None, YamlProblem | None]:
+    """UTF-8 (with or without a BOM) or a problem at the first bad byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, YamlProblem(
+            "yaml-encoding",
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+            line,
+            col,
+            "save the file as UTF-8",
+        )
+    if "\x00" in text:
+        off = text.index("\x00")
+        line = text.count("\n", 0, off) + 1
+        col = off - (text.rfind("\n", 0, off) + 1) + 1
+        return None, YamlProblem(
+            "yaml-encoding", "NUL character: this looks like a binary file", line, col
+        )
+    return text, None
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str) -> YamlProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    col = mark.column + 1 if mark is not None else 1
+    lines = text.split("\n", line)
+    here = lines[line - 1] if line - 1 < len(lines) else ""
+    at_tab = here[col - 1 : col] == "\t" or (here[: col - 1].strip(" ") == "" and "\t" in here)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"{context}, {problem}" if context else str(problem)
+    hint = "check the indentation and the quoting around this place"
+    if at_tab or "'\\t'" in message:
+        message = "a tab character where YAML allows only spaces"
+        hint = "YAML forbids tabs for indentation: replace them with spaces"
+    elif "undefined alias" in message:
+        hint = "define the anchor (&name) before using the alias (*name)"
+    return YamlProblem("yaml-syntax", f"YAML syntax error: {message}", line, col, hint)
+
+
+def parse_documents(text: str) -> Iterator[RawDocument]:
+    """Yield each document of a YAML stream; a syntax error ends the stream as a problem."""
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover - check_node said there was one
+                break
+            builder = _Builder()
+            line = node.start_mark.line + 1
+            try:
+                data = builder.build(node)
+            except _TooLarge as big:
+                m = big.node.start_mark
+                builder.problems.append(
+                    YamlProblem(
+                        "yaml-too-large",
+                        f"document expands to more than {MAX_EXPANDED_NODES:,} values",
+                        m.line + 1,
+                        m.column + 1,
+                        "aliases that repeat aliases multiply: expand less (is this an alias bomb?)",
+                    )
+                )
+                data = None
+            yield RawDocument(index, line, data, builder.problems)
+            index += 1
+    except yaml.YAMLError as exc:
+        yield RawDocument(index, 1, None, [_syntax_problem(exc, text)])
+    except RecursionError:
+        yield RawDocument(
+            index,
+            1,
+            None,
+            [YamlProblem("yaml-too-deep", "document nests too deeply", 1, 1, "flatten it")],
+        )
+    finally:
+        loader.dispose()
+
+
+def parse_bytes(data: bytes) -> tuple[list[RawDocument], list[YamlProblem]]:
+    text, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        return [], [problem]
+    return list(parse_documents(text)), []
+
+
+def position(root: Any, path: tuple[Any, ...], *, key: bool = False) -> Pos | None:
+    """Walk `path` (pydantic-style loc) from `root`; the deepest known position on the way.
+
+    With key=True and a path ending in a mapping key, the key's own position.
+    """
+    node = root
+    best: Pos | None = getattr(root, "pos", None)
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, YMap) and isinstance(part, str) and part in node.kpos:
+            best = node.kpos[part] if (key and last) else node.vpos[part]
+            node = node[part]
+        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
+            best = node.ipos[part]
+            node = node[part]
+        else:
+            break
+    return best
