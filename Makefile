@@ -1,0 +1,28 @@
+# Routine work. Everything goes through dev.py, which needs only Python 3.11.
+PY ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: help demo test lint format bench ci clean
+
+help:  ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+demo:  ## Lint the bundled example workspace and show what it holds
+	$(PY) dev.py demo
+
+test:  ## Run the full test suite
+	$(PY) dev.py test
+
+lint:  ## ruff (check + format --check) and mypy --strict
+	$(PY) dev.py lint
+
+format:  ## Format the code with ruff
+	$(PY) dev.py venv && .venv/bin/ruff format agentctl tests bench dev.py && .venv/bin/ruff check --fix agentctl tests bench dev.py
+
+bench:  ## Print the performance table (ratios measured in one run)
+	$(PY) dev.py bench
+
+ci:  ## What CI runs (.ci/run)
+	bash .ci/run
+
+clean:  ## Remove the virtualenv and caches
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis

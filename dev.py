@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""One entry point for routine work, needing nothing but Python 3.11.
+
+    python3.11 dev.py demo    # the main job on the bundled example workspace
+    python3.11 dev.py test    # the full test suite
+    python3.11 dev.py lint    # ruff + mypy
+    python3.11 dev.py bench   # the performance table (bench/)
+    python3.11 dev.py ci      # what .ci/run does: install from scratch, test, lint, bench smoke
+
+Each creates .venv (or the folder in $AGENTCTL_VENV) when it is missing or when
+pyproject.toml changed since it was installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("AGENTCTL_VENV") or ROOT / ".venv")
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".agentctl-installed"
+
+# The test command. README.md and .ci/run both run exactly this.
+TEST_CMD = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+
+def say(msg: str) -> None:
+    print(f"==> {msg}", file=sys.stderr, flush=True)
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"agentctl needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == want and PY.exists():
+        return
+    if not PY.exists():
+        say(f"creating a virtualenv in {VENV}")
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    say("installing agentctl with its test tools (pip install -e '.[test]')")
+    quiet = ["-q"] if os.environ.get("CI") else []
+    run(PY, "-m", "pip", "install", *quiet, "--disable-pip-version-check", "-e", ".[test]")
+    STAMP.write_text(want + "\n")
+
+
+def demo() -> None:
+    ensure_venv()
+    agentctl = BIN / "agentctl"
+    say("agentctl lint: the example workspace at the repository root")
+    lint = subprocess.run([str(agentctl), "lint"], cwd=ROOT)
+    say("agentctl inventory: what it holds")
+    subprocess.run([str(agentctl), "inventory"], cwd=ROOT)
+    sys.exit(lint.returncode)
+
+
+def test(extra: list[str]) -> None:
+    ensure_venv()
+    run(PY, *TEST_CMD, *extra)
+
+
+def lint() -> None:
+    ensure_venv()
+    run(PY, "-m", "ruff", "check", "agentctl", "tests", "bench", "dev.py")
+    run(PY, "-m", "ruff", "format", "--check", "agentctl", "tests", "bench", "dev.py")
+    run(PY, "-m", "mypy", "agentctl")
+
+
+def bench(extra: list[str]) -> None:
+    ensure_venv()
+    run(PY, "bench/run.py", *extra)
+
+
+def ci() -> None:
+    env = dict(os.environ)
+    env.setdefault("AGENTCTL_STRESS_SCALE", "0.1")
+    os.environ.update(env)
+    ensure_venv()
+    say("tests")
+    run(PY, *TEST_CMD, env=env)
+    say("ruff and mypy")
+    lint()
+    say("benches, bounded (--scale 0.02): they must still run")
+    run(PY, "bench/run.py", "--scale", "0.02", env=env)
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return
+    verb, extra = argv[0], argv[1:]
+    if verb == "demo":
+        demo()
+    elif verb == "test":
+        test(extra)
+    elif verb == "lint":
+        lint()
+    elif verb == "bench":
+        bench(extra)
+    elif verb == "ci":
+        ci()
+    elif verb == "venv":
+        ensure_venv()
+    else:
+        sys.exit(f"unknown command {verb!r}; see 'python3.11 dev.py help'")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
