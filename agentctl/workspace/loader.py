@@ -100,7 +100,8 @@ def read_tree(root: Path, only: list[Path] | None = None) -> Source:
         )
         for name in sorted(filenames):
             rel = (rel_dir / name).as_posix()
-            if _excluded(rel, excludes):
+            # dotfiles (.pre-commit-config.yaml) are tool config, as read_revision treats them
+            if name.startswith(".") or _excluded(rel, excludes):
                 continue
             paths.add(rel)
             if name.endswith(YAML_SUFFIXES):
@@ -146,9 +147,12 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
     tree = commit.tree
     blobs: dict[str, Any] = {}
     for item in tree.traverse():
-        if item.type != "blob" or not item.path.startswith(prefix):
+        if not isinstance(item, git.Blob):
             continue
-        rel = item.path[len(prefix) :]
+        path = str(item.path)
+        if not path.startswith(prefix):
+            continue
+        rel = path[len(prefix) :]
         if _hidden(PurePosixPath(rel).parts[:-1]) or PurePosixPath(rel).name.startswith("."):
             continue
         blobs[rel] = item
@@ -171,7 +175,6 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
 def _problem_finding(p: YamlProblem, file: str, rev: str | None) -> Finding:
     sev = Severity(p.severity)
     return Finding(p.code, sev, p.message, Location(file, p.line, p.column, rev), p.hint)
-
 
 
 def digest_of(raw: Any) -> str:
