@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -37,8 +38,10 @@ def _module() -> ModuleType:
         spec = importlib.util.find_spec("cel")
         if spec is None or not spec.submodule_search_locations:
             raise ImportError("the 'common-expression-language' package is not installed")
-        folder = list(spec.submodule_search_locations)[0]
-        names = [n for n in os.listdir(folder) if n.startswith("cel.") and n.endswith((".so", ".pyd"))]
+        folder = next(iter(spec.submodule_search_locations))
+        names = [
+            n for n in os.listdir(folder) if n.startswith("cel.") and n.endswith((".so", ".pyd"))
+        ]
         if not names:  # an unusual build: fall back to the package itself
             import cel
 
@@ -74,9 +77,39 @@ CONTEXTS: dict[str, frozenset[str]] = {
 }
 
 _BUILTINS = frozenset(
-    """size int uint double string bytes bool duration timestamp type dyn matches contains
-    startsWith endsWith getDate getDayOfMonth getDayOfWeek getDayOfYear getFullYear getHours
-    getMilliseconds getMinutes getMonth getSeconds has all exists exists_one map filter""".split()
+    [
+        "size",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bytes",
+        "bool",
+        "duration",
+        "timestamp",
+        "type",
+        "dyn",
+        "matches",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "getDate",
+        "getDayOfMonth",
+        "getDayOfWeek",
+        "getDayOfYear",
+        "getFullYear",
+        "getHours",
+        "getMilliseconds",
+        "getMinutes",
+        "getMonth",
+        "getSeconds",
+        "has",
+        "all",
+        "exists",
+        "exists_one",
+        "map",
+        "filter",
+    ]
 )
 
 
@@ -117,7 +150,7 @@ def doubles(source: str) -> str:
     significant = [i for i, (kind, text) in enumerate(tokens) if not text.isspace()]
     prev_of: dict[int, str] = {}
     next_of: dict[int, str] = {}
-    for a, b in zip(significant, significant[1:], strict=False):
+    for a, b in itertools.pairwise(significant):
         next_of[a] = tokens[b][1]
         prev_of[b] = tokens[a][1]
     for i, (kind, text) in enumerate(tokens):
@@ -162,7 +195,7 @@ _PARSE_POS = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
 
 
 @lru_cache(maxsize=4096)
-def compile(source: str) -> Expr:  # noqa: A001 - mirrors the CEL API on purpose
+def compile(source: str) -> Expr:
     """Compile once (cached by source). Raises CelError with the column of a syntax error."""
     if not isinstance(source, str) or not source.strip():
         raise CelError("empty expression", 1, "write a CEL expression, e.g. event.qty > 0")

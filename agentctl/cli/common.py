@@ -31,9 +31,7 @@ def format_option(choices: list[str], default: str = "text") -> Any:
 
 def check_format(value: str, choices: list[str]) -> str:
     if value not in choices:
-        raise UsageError(
-            f"unknown format {value!r}", hint="choose one of: " + ", ".join(choices)
-        )
+        raise UsageError(f"unknown format {value!r}", hint="choose one of: " + ", ".join(choices))
     return value
 
 

@@ -16,6 +16,9 @@ def command(rule: str = typer.Argument(..., help="A rule id, e.g. unknown-role."
     rules = all_rules()
     r = rules.get(rule)
     if r is None:
-        raise UsageError(f"unknown rule {rule!r}", hint=did_you_mean(rule, rules) or "see 'agentctl lint --list-rules'")
+        raise UsageError(
+            f"unknown rule {rule!r}",
+            hint=did_you_mean(rule, rules) or "see 'agentctl lint --list-rules'",
+        )
     emit(f"{r.id} ({r.severity.value}, {r.category})\n\n{r.summary}\n\n{r.explanation}\n")
     return 0

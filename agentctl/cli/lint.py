@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agentctl.cli.common import RevOpt, WorkspaceOpt, check_format, emit, format_option, use_color
+
+if TYPE_CHECKING:
+    from agentctl.lint import Rule
 
 FORMATS = ["text", "json", "sarif", "github", "markdown"]
 
@@ -42,17 +47,24 @@ def command(
         if rid not in rules:
             from agentctl.model.validate import did_you_mean
 
-            raise UsageError(f"unknown rule {rid!r}", hint=did_you_mean(rid, rules) or "see --list-rules")
+            raise UsageError(
+                f"unknown rule {rid!r}", hint=did_you_mean(rid, rules) or "see --list-rules"
+            )
     result = load(workspace, rev, paths or None)
     report = run_lint(
         result.workspace,
         result.findings,
         today_of(today),
-        files=len({r.file for r in result.workspace.resources} | {f.location.file for f in result.findings}),
+        files=len(
+            {r.file for r in result.workspace.resources}
+            | {f.location.file for f in result.findings}
+        ),
         select=select,
         ignore=ignore,
     )
-    renderer = {"text": text, "json": json, "sarif": sarif, "github": github, "markdown": markdown}[format]
+    renderer = {"text": text, "json": json, "sarif": sarif, "github": github, "markdown": markdown}[
+        format
+    ]
     emit(renderer.render_lint(report, color=use_color()))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if format == "github" and summary:
@@ -61,10 +73,6 @@ def command(
     return ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK
 
 
-def _rule_table(rules: dict[str, object]) -> str:
-    lines = []
-    for r in rules.values():
-        rid = getattr(r, "id")
-        sev = getattr(r, "severity").value
-        lines.append(f"{rid:<30} {sev:<8} {getattr(r, 'summary')}")
+def _rule_table(rules: Mapping[str, Rule]) -> str:
+    lines = [f"{r.id:<30} {r.severity.value:<8} {r.summary}" for r in rules.values()]
     return "\n".join(lines)

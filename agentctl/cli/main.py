@@ -6,6 +6,7 @@ the core inside its function, so `agentctl --help` stays as fast as a bare typer
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -113,10 +114,8 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`agentctl ... | head`): not an error of ours
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
-        except OSError:
-            pass
         return ExitCode.OK
     except Exception:
         text = traceback.format_exc()

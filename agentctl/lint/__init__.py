@@ -67,9 +67,7 @@ def finding(
     """A finding about `res` at the key `path` of its document."""
     sev = severity or RULES[rule_id].severity
     keypath = ".".join(str(p) for p in path) if path else None
-    return Finding(
-        rule_id, sev, message, res.location(*path, key=key), hint, keypath, res.ref
-    )
+    return Finding(rule_id, sev, message, res.location(*path, key=key), hint, keypath, res.ref)
 
 
 def finding_at(rule_id: str, location: Location, message: str, hint: str | None = None) -> Finding:

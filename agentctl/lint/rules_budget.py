@@ -11,7 +11,7 @@ from agentctl.lint import LintContext, finding, rule
 from agentctl.model.kinds import Action, CharterDoc, Limits
 from agentctl.model.workspace import Resource, Workspace
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 LIMIT_FIELDS = ("usd", "tokens", "steps", "tool_calls", "wall_time")
 
 
@@ -83,33 +83,33 @@ def budget_non_positive(ctx: LintContext) -> Iterator[Finding]:
                         f"{period}.{name} is {_fmt(v)}: limits must be positive",
                         "to stop the agent, set paused: true",
                     )
-    for res in ws.policies:
+    for pol in ws.policies:
         for name in ("per_day_usd", "per_month_usd"):
-            v = getattr(res.doc.spec.budget, name)
+            v = getattr(pol.doc.spec.budget, name)
             if v is not None and v <= 0:
                 yield finding(
                     "budget-non-positive",
-                    res,
+                    pol,
                     ("spec", "budget", name),
                     f"budget.{name} is {_fmt(v)}: limits must be positive",
                 )
         for name in ("max_per_day", "max_per_hour"):
-            v = getattr(res.doc.spec.bounds, name)
+            v = getattr(pol.doc.spec.bounds, name)
             if v is not None and v <= 0:
                 yield finding(
                     "budget-non-positive",
-                    res,
+                    pol,
                     ("spec", "bounds", name),
                     f"bounds.{name} is {v}: the policy could never act",
                     "remove the policy, or allow at least one action",
                 )
-    for res in ws.contracts:
+    for con in ws.contracts:
         for name in ("per_request_usd", "per_day_usd"):
-            v = getattr(res.doc.spec.cost_ceiling, name)
+            v = getattr(con.doc.spec.cost_ceiling, name)
             if v is not None and v <= 0:
                 yield finding(
                     "budget-non-positive",
-                    res,
+                    con,
                     ("spec", "cost_ceiling", name),
                     f"cost_ceiling.{name} is {_fmt(v)}: ceilings must be positive",
                 )
@@ -172,7 +172,10 @@ def contract_cost(ctx: LintContext) -> Iterator[Finding]:
         if consumer is None:
             continue
         budget = consumer.doc.spec.budget
-        pairs = (("per_request_usd", budget.per_run.usd, "per-run"), ("per_day_usd", budget.per_day.usd, "per-day"))
+        pairs = (
+            ("per_request_usd", budget.per_run.usd, "per-run"),
+            ("per_day_usd", budget.per_day.usd, "per-day"),
+        )
         for name, limit, label in pairs:
             ceiling = getattr(res.doc.spec.cost_ceiling, name)
             if ceiling is not None and limit is not None and ceiling > limit:
@@ -180,8 +183,7 @@ def contract_cost(ctx: LintContext) -> Iterator[Finding]:
                     "contract-cost-exceeds-budget",
                     res,
                     ("spec", "cost_ceiling", name),
-                    f"{name} {_fmt(ceiling)} exceeds {consumer.ref}'s {label} budget "
-                    f"{_fmt(limit)}",
+                    f"{name} {_fmt(ceiling)} exceeds {consumer.ref}'s {label} budget {_fmt(limit)}",
                     "lower the ceiling or raise the consumer's budget",
                 )
 

@@ -8,7 +8,7 @@ from agentctl.findings import Finding, Severity
 from agentctl.lint import LintContext, finding, rule
 from agentctl.lint.rules_refs import _charter_refs, _role_refs
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 @rule(
@@ -63,8 +63,7 @@ def data_class_violation(ctx: LintContext) -> Iterator[Finding]:
                         ("spec", "tools", i),
                         f"{scope!r} opens {o.qualified}, which touches {', '.join(bad)}; "
                         f"{res.ref} may not touch it",
-                        "remove the grant, or add the data class to spec.data_classes "
-                        "after review",
+                        "remove the grant, or add the data class to spec.data_classes after review",
                     )
 
 
@@ -91,7 +90,7 @@ def unused_connector(ctx: LintContext) -> Iterator[Finding]:
 
 @rule(
     "unused-role",
-    I,
+    INFO,
     "A role nothing refers to.",
     """
 A role that owns nothing, approves nothing and receives no escalation is probably left over
@@ -115,7 +114,7 @@ def unused_role(ctx: LintContext) -> Iterator[Finding]:
 
 @rule(
     "charter-unreachable",
-    I,
+    INFO,
     "A charter that no policy, contract or eval suite refers to.",
     "Nothing invokes, contracts with or tests this agent; it can only be run by hand.",
     "hygiene",
@@ -187,7 +186,9 @@ denied).
 def expect_denial_unknown(ctx: LintContext) -> Iterator[Finding]:
     ws = ctx.workspace
     known = set(ws.known_scopes())
-    classes = {d for c in ws.connectors for o in c.doc.spec.operations.values() for d in o.data_classes}
+    classes = {
+        d for c in ws.connectors for o in c.doc.spec.operations.values() for d in o.data_classes
+    }
     for res in ws.suites:
         for i, case in enumerate(res.doc.spec.cases):
             for j, what in enumerate(case.expect_denial):
@@ -238,7 +239,9 @@ API keys and tokens belong in the environment: name the variable (`api_key_env`,
 def secret_in_config(ctx: LintContext) -> Iterator[Finding]:
     import re
 
-    pattern = re.compile(r"(sk-[A-Za-z0-9]{20,}|ghp_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|xox[bp]-[A-Za-z0-9-]{10,})")
+    pattern = re.compile(
+        r"(sk-[A-Za-z0-9]{20,}|ghp_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|xox[bp]-[A-Za-z0-9-]{10,})"
+    )
     for res in ctx.workspace.resources:
         for path, value in _strings(res.raw, ()):
             if pattern.search(value):
@@ -251,7 +254,9 @@ def secret_in_config(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-def _strings(node: object, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _strings(
+    node: object, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if isinstance(node, str):
         yield path, node
     elif isinstance(node, dict):

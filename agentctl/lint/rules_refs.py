@@ -11,7 +11,7 @@ from agentctl.findings import Finding, Severity
 from agentctl.lint import LintContext, finding, rule
 from agentctl.model.workspace import Resource, Workspace
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 def _suggest(ref: str, candidates: list[str]) -> str | None:
@@ -69,7 +69,7 @@ def _role_refs(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str]
     """(key path, reference) of every place in `res` that must name a Role."""
     if res.doc.metadata.owner:
         yield ("metadata", "owner"), res.doc.metadata.owner
-    spec = getattr(res.doc, "spec", None)
+    spec: Any = getattr(res.doc, "spec", None)
     if res.kind == "Role" and spec.reports_to:
         yield ("spec", "reports_to"), spec.reports_to
     elif res.kind == "Charter":
@@ -110,7 +110,7 @@ def unknown_role(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _charter_refs(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    spec = getattr(res.doc, "spec", None)
+    spec: Any = getattr(res.doc, "spec", None)
     if res.kind == "Policy":
         for i, a in enumerate(spec.actions):
             if a.invoke:
@@ -263,7 +263,7 @@ def self_contract(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _files_of(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    spec = getattr(res.doc, "spec", None)
+    spec: Any = getattr(res.doc, "spec", None)
     if res.kind == "EvalSuite" and spec.cases_file:
         yield ("spec", "cases_file"), spec.cases_file
     elif res.kind == "Scenario":

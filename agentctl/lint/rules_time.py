@@ -8,7 +8,7 @@ from datetime import timedelta
 from agentctl.findings import Finding, Severity
 from agentctl.lint import LintContext, finding, rule
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 EXPIRY_WARNING = timedelta(days=14)
 
 

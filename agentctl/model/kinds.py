@@ -106,8 +106,8 @@ class Operation(Strict):
     effect: Effect = "read"
     data_classes: list[DataClass] = Field(default_factory=list)
     cost_usd: Money = Decimal(0)
-    input_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})
-    output_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})
+    input_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})  # type: ignore[arg-type]
+    output_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})  # type: ignore[arg-type]
 
 
 class ConnectorSpec(Strict):

@@ -29,7 +29,9 @@ def parse_duration(value: Any) -> timedelta:
         seconds += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         pos = m.end()
     if pos != len(text) or not text:
-        raise ValueError(f"{value!r} is not a duration: write e.g. '90s', '15m', '3h', '90d', '1h30m'")
+        raise ValueError(
+            f"{value!r} is not a duration: write e.g. '90s', '15m', '3h', '90d', '1h30m'"
+        )
     return timedelta(seconds=seconds)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-CODES = {"red": "31", "yellow": "33", "blue": "34", "green": "32", "dim": "2", "bold": "1", "cyan": "36"}
+CODES = {
+    "red": "31",
+    "yellow": "33",
+    "blue": "34",
+    "green": "32",
+    "dim": "2",
+    "bold": "1",
+    "cyan": "36",
+}
 
 
 def style(text: str, name: str, color: bool) -> str:

@@ -31,7 +31,5 @@ def findings_table(findings: Sequence[Finding]) -> str:
 
 def render_lint(report: LintReport, *, color: bool = False) -> str:
     c = report.counts
-    head = (
-        f"### agentctl lint: {c['error']} errors, {c['warning']} warnings, {c['info']} info\n\n"
-    )
+    head = f"### agentctl lint: {c['error']} errors, {c['warning']} warnings, {c['info']} info\n\n"
     return head + findings_table(report.findings)

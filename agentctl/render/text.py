@@ -45,7 +45,9 @@ def render_findings(findings: Sequence[Finding], *, color: bool = False) -> str:
         lines.extend(body[1:])
         if f.hint:
             for i, part in enumerate(textwrap.wrap(f.hint, WIDTH - 10)):
-                lines.append(("    hint: " if i == 0 else "          ") + style(part, "cyan", color))
+                lines.append(
+                    ("    hint: " if i == 0 else "          ") + style(part, "cyan", color)
+                )
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -73,7 +75,9 @@ def render_lint(report: LintReport, *, color: bool = False) -> str:
     out += f"Workspace{name}: {_plural(report.files, 'file')}, {_plural(total, 'resource')}\n"
     if kinds:
         items = [f"{n} {k}" for k, n in kinds.items()]
-        out += "\n".join(textwrap.wrap(" · ".join(items), WIDTH - 2, initial_indent="  ", subsequent_indent="  "))
+        out += "\n".join(
+            textwrap.wrap(" · ".join(items), WIDTH - 2, initial_indent="  ", subsequent_indent="  ")
+        )
         out += "\n"
     counts = report.counts
     if not report.findings:

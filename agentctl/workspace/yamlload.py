@@ -152,7 +152,11 @@ class _Builder:
             return None
         self.active.add(key)
         try:
-            value = self.mapping(node) if type(node) is MappingNode else self.sequence(node)
+            if isinstance(node, MappingNode):
+                value: Any = self.mapping(node)
+            else:
+                assert isinstance(node, SequenceNode)
+                value = self.sequence(node)
         finally:
             self.active.discard(key)
         self.memo[key] = value
@@ -329,7 +333,7 @@ def parse_documents(text: str) -> Iterator[RawDocument]:
                         f"document expands to more than {MAX_EXPANDED_NODES:,} values",
                         m.line + 1,
                         m.column + 1,
-                        "aliases that repeat aliases multiply: expand less (is this an alias bomb?)",
+                        "aliases that repeat aliases multiply: is this an alias bomb?",
                     )
                 )
                 data = None
