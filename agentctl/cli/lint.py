@@ -74,5 +74,11 @@ def command(
 
 
 def _rule_table(rules: Mapping[str, Rule]) -> str:
-    lines = [f"{r.id:<30} {r.severity.value:<8} {r.summary}" for r in rules.values()]
+    """Id and severity on one line, the summary indented below: fits 80 columns."""
+    import textwrap
+
+    lines = []
+    for r in rules.values():
+        lines.append(f"{r.id}  ({r.severity.value})")
+        lines.extend(textwrap.wrap(r.summary, 76, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
