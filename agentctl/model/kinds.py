@@ -20,6 +20,7 @@ from agentctl.model.types import (
     Duration,
     Money,
     Name,
+    OperationName,
     RoleRef,
     Scope,
     SuiteRef,
@@ -113,7 +114,7 @@ class Operation(Strict):
 class ConnectorSpec(Strict):
     transport: Transport
     rate_limit: RateLimit | None = None
-    operations: dict[Name, Operation]
+    operations: dict[OperationName, Operation]
 
 
 # --- Charter -------------------------------------------------------------------------

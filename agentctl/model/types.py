@@ -131,6 +131,27 @@ Name = Annotated[
     WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}),
 ]
 
+# Operation names are tool names (OpenAI tool calling, MCP) and the second half of a
+# scope, both of which allow `_`: `inventory.get_stock`.
+OPERATION_PATTERN = r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$"
+_OPERATION = re.compile(OPERATION_PATTERN)
+
+
+def check_operation(value: str) -> str:
+    if not _OPERATION.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid operation name: use lowercase letters, digits, '-' "
+            "and '_', starting and ending with a letter or digit, at most 63 characters"
+        )
+    return value
+
+
+OperationName = Annotated[
+    str,
+    AfterValidator(check_operation),
+    WithJsonSchema({"type": "string", "pattern": OPERATION_PATTERN}),
+]
+
 # kind/name references. A field that can only hold one kind accepts the bare name too
 # and stores the full reference, the way Backstage entity refs work.
 REF_KINDS = {
