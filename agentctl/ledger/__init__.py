@@ -1,0 +1,23 @@
+"""The trace ledger: one SQLite file, append-only and hash-chained (docs/ledger.md)."""
+
+from agentctl.ledger.events import (
+    LedgerEvent,
+    format_ts,
+    new_span_id,
+    new_trace_id,
+    parse_ts,
+    redact,
+)
+from agentctl.ledger.store import Ledger, LedgerError, LedgerWriter
+
+__all__ = [
+    "Ledger",
+    "LedgerError",
+    "LedgerEvent",
+    "LedgerWriter",
+    "format_ts",
+    "new_span_id",
+    "new_trace_id",
+    "parse_ts",
+    "redact",
+]

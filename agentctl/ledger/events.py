@@ -1,0 +1,192 @@
+"""The event record, its canonical encoding, ids and redaction.
+
+The canonical encoding is the contract between writers and `agentctl ledger verify`
+(docs/ledger.md, "The chain"): change it and every existing ledger stops verifying.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+KINDS = (
+    "run_start",
+    "run_end",
+    "model_call",
+    "tool_call",
+    "agent_request",
+    "policy_decision",
+    "denial",
+    "escalation",
+    "eval_case",
+    "deployment",
+    "erase",
+)
+STATUSES = ("ok", "error", "denied", "stopped")
+
+GENESIS = b"\x00" * 32  # the "previous hash" of the first row
+REDACTED = "[REDACTED]"
+
+_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
+_HEX32 = re.compile(r"[0-9a-f]{32}\Z")
+_HEX16 = re.compile(r"[0-9a-f]{16}\Z")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
+_BEARER_B = re.compile(rb"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
+_JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+@dataclass
+class LedgerEvent:
+    """One step of an agent (or of the system), as the runtime hands it to the ledger."""
+
+    kind: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    ts: str
+    principal: str
+    principal_version: str = ""
+    commit: str | None = None
+    operation: str | None = None
+    status: str = "ok"
+    input: Any = None
+    output: Any = None
+    prompt: Any = None
+    data_classes: list[str] = field(default_factory=list)
+    cost_usd: float = 0.0
+    tokens: int = 0
+    latency_ms: float = 0.0
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def new_trace_id() -> str:
+    """16 random bytes as 32 hex chars (W3C trace-context; never all zero)."""
+    while True:
+        raw = os.urandom(16)
+        if any(raw):
+            return raw.hex()
+
+
+def new_span_id() -> str:
+    """8 random bytes as 16 hex chars (W3C trace-context; never all zero)."""
+    while True:
+        raw = os.urandom(8)
+        if any(raw):
+            return raw.hex()
+
+
+def format_ts(moment: _dt.datetime) -> str:
+    """A datetime as the ledger's timestamp: RFC 3339, UTC, microseconds, `Z`."""
+    if moment.tzinfo is None:
+        raise ValueError("ledger timestamps need an aware datetime")
+    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> _dt.datetime:
+    return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.UTC)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exact: money must not pass through a float
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON, keys sorted, UTF-8 (orjson); what payloads and attrs are stored as."""
+    return orjson.dumps(value, default=_default, option=_JSON_OPTS)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """The ledger's own last line of defence: bearer tokens in already-encoded JSON."""
+    if b"earer" not in data and b"EARER" not in data:
+        return data
+    return _BEARER_B.sub(rb"\1 " + REDACTED.encode(), data)
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """Replace each secret substring and every `Bearer <token>` with "[REDACTED]", recursively.
+
+    Mappings, lists and tuples are rebuilt; strings are rewritten; other values pass through.
+    Empty secrets are ignored (they would match everywhere).
+    """
+    wanted = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
+    return _redact(value, wanted)
+
+
+def _redact(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for s in secrets:
+            if s in value:
+                value = value.replace(s, REDACTED)
+        return _BEARER.sub(r"\1 " + REDACTED, value)
+    if isinstance(value, Mapping):
+        return {_redact(k, secrets): _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v, secrets) for v in value]
+    return value
+
+
+def check_event(e: LedgerEvent) -> None:
+    """Refuse an event the ledger could not index or verify: a bug in the caller."""
+    if not _TS.match(e.ts):
+        raise ValueError(f"ledger event ts {e.ts!r} is not RFC 3339 UTC with microseconds")
+    if not _HEX32.match(e.trace_id):
+        raise ValueError(f"ledger event trace_id {e.trace_id!r} is not 32 lowercase hex chars")
+    if not _HEX16.match(e.span_id):
+        raise ValueError(f"ledger event span_id {e.span_id!r} is not 16 lowercase hex chars")
+    if e.parent_span_id is not None and not _HEX16.match(e.parent_span_id):
+        raise ValueError(f"ledger event parent_span_id {e.parent_span_id!r} is not 16 hex chars")
+    if not e.kind:
+        raise ValueError("ledger event without a kind")
+
+
+# The chained columns, in the (sorted) order the canonical encoding writes them.
+CHAINED = (
+    "attrs",
+    "cost_usd",
+    "data_classes",
+    "git_commit",
+    "input_hash",
+    "kind",
+    "latency_ms",
+    "operation",
+    "output_hash",
+    "parent_span_id",
+    "principal",
+    "principal_version",
+    "prompt_hash",
+    "seq",
+    "span_id",
+    "status",
+    "tokens",
+    "trace_id",
+    "ts",
+)
+
+
+def canonical(row: tuple[Any, ...]) -> bytes:
+    """The bytes a row's hash covers: a JSON object of the CHAINED columns, keys sorted.
+
+    `row` holds the values in CHAINED order; attrs and data_classes are their stored JSON
+    text, so a verifier needs no JSON parser, only the column values.
+    """
+    return orjson.dumps(dict(zip(CHAINED, row, strict=True)))
+
+
+def chain_hash(prev: bytes, row: tuple[Any, ...]) -> bytes:
+    return hashlib.sha256(prev + canonical(row)).digest()
