@@ -23,6 +23,8 @@ def expressions(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str
             elif isinstance(a.input, dict):
                 for k, v in a.input.items():
                     yield ("spec", "actions", i, "input", k), v, "action_input"
+            if a.value_usd is not None:
+                yield ("spec", "actions", i, "value_usd"), a.value_usd, "action_input"
         for i, ap in enumerate(spec.approvals):
             yield ("spec", "approvals", i, "when"), ap.when, "approval"
     elif res.kind == "EvalSuite":

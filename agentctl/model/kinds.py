@@ -206,6 +206,9 @@ class Action(Strict):
         None, description="CEL: one expression giving a map, or one expression per field"
     )
     cost_usd: Money | None = Field(None, description="cost estimate; default: charter per_run")
+    value_usd: Cel | None = Field(
+        None, description="CEL: the money this action commits (plan.value_usd; default cost)"
+    )
     message: str | None = None
 
     @model_validator(mode="after")
@@ -317,11 +320,13 @@ class EvalSuiteSpec(Strict):
 
 
 class Expectation(Strict):
-    policy: str
-    outcome: str
-    at: str | None = None
-    between: list[str] | None = None
-    count: int | None = None
+    policy: str = Field(description="policy name or policy/NAME")
+    outcome: str = Field(
+        description="fired, needs_approval, escalated, error, suppressed or suppressed:REASON"
+    )
+    at: str | None = Field(None, description="RFC 3339 time of the deciding event")
+    between: list[str] | None = Field(None, description="[from, to] RFC 3339, inclusive")
+    count: int | None = Field(None, ge=0, description="exactly this many (default: at least 1)")
 
 
 class ScenarioSpec(Strict):
