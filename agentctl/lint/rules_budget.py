@@ -47,7 +47,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, timedelta):
         return format_duration(v)
     if isinstance(v, Decimal):
-        return f"${v:,.2f}"
+        return f"-${-v:,.2f}" if v < 0 else f"${v:,.2f}"
     return str(v)
 
 
@@ -218,7 +218,7 @@ def policy_budget(ctx: LintContext) -> Iterator[Finding]:
     for res in ws.policies:
         spec = res.doc.spec
         limit = spec.budget.per_day_usd
-        if limit is None:
+        if limit is None or limit <= 0:  # a non-positive budget is budget-non-positive's
             continue
         costs = [action_cost(ws, a) for a in spec.actions]
         if any(c is None for c in costs):
@@ -274,4 +274,5 @@ def policy_unbounded(ctx: LintContext) -> Iterator[Finding]:
                 ("spec",),
                 f"{res.ref} can invoke agents on every matching event",
                 "add bounds.max_per_day, a cooldown or budget.per_day_usd",
+                key=True,  # the key line: the mapping as a whole is at fault
             )

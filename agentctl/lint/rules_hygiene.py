@@ -148,6 +148,7 @@ def suite_empty(ctx: LintContext) -> Iterator[Finding]:
                 ("spec",),
                 f"{res.ref} has no cases",
                 "add spec.cases or spec.cases_file",
+                key=True,  # the key line: the mapping as a whole is at fault
             )
 
 
@@ -223,6 +224,7 @@ def no_escalation(ctx: LintContext) -> Iterator[Finding]:
                 ("spec",),
                 f"{res.ref} can write but has no escalation path",
                 "add spec.escalation: [role/NAME, ...]",
+                key=True,  # the key line: the mapping as a whole is at fault
             )
 
 

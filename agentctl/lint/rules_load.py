@@ -93,7 +93,7 @@ loader_rule(
     "yaml-too-deep",
     E,
     "A document nested too deeply to read.",
-    "Nesting deeper than Python's recursion limit is refused; flatten the document.",
+    "Mappings and lists nested more than 100 levels deep are refused; flatten the document.",
 )
 loader_rule(
     "not-a-mapping",

@@ -62,6 +62,7 @@ def owner_missing(ctx: LintContext) -> Iterator[Finding]:
                 ("metadata",),
                 f"{res.ref} has no owner",
                 "add 'owner: role/NAME' under metadata",
+                key=True,  # the key line: the mapping as a whole is at fault
             )
 
 
@@ -161,7 +162,8 @@ def unknown_scope(ctx: LintContext) -> Iterator[Finding]:
     known = ws.known_scopes()
     for res in ws.charters:
         for i, scope in enumerate(res.doc.spec.tools):
-            if not ws.operations_for(scope):
+            # a connector that failed validation already has its own finding
+            if not ws.operations_for(scope) and f"connector/{scope.split('.')[0]}" not in ws.broken:
                 yield finding(
                     "unknown-scope",
                     res,

@@ -28,6 +28,10 @@ except ImportError:  # pragma: no cover - libyaml missing: correct but slower
 Pos = tuple[int, int]
 
 MAX_EXPANDED_NODES = 1_000_000
+# Deeper documents are refused at a fixed depth, so the answer does not depend on how deep
+# the caller's stack already is, and every later recursive walk (validation, lint, digest)
+# stays far from Python's recursion limit. Real documents nest less than 20 levels.
+MAX_DEPTH = 100
 
 
 class YMap(dict[str, Any]):
@@ -133,6 +137,7 @@ class _Builder:
         self.memo: dict[int, Any] = {}
         self.active: set[int] = set()
         self.expanded = 0
+        self.depth = 0
 
     def problem(self, node: Node, code: str, message: str, hint: str | None = None) -> None:
         m = node.start_mark
@@ -151,7 +156,10 @@ class _Builder:
             self.problem(node, "yaml-recursive", "recursive alias: this node contains itself")
             return None
         self.active.add(key)
+        self.depth += 1
         try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(node)
             if isinstance(node, MappingNode):
                 value: Any = self.mapping(node)
             else:
@@ -159,6 +167,7 @@ class _Builder:
                 value = self.sequence(node)
         finally:
             self.active.discard(key)
+            self.depth -= 1
         self.memo[key] = value
         self._check_expansion(node)
         return value
@@ -266,6 +275,10 @@ class _TooLarge(Exception):
         self.node = node
 
 
+class _TooDeep(_TooLarge):
+    pass
+
+
 def decode(data: bytes) -> tuple[str | None, YamlProblem | None]:
     """UTF-8 (with or without a BOM) or a problem at the first bad byte."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -325,6 +338,18 @@ def parse_documents(text: str) -> Iterator[RawDocument]:
             line = node.start_mark.line + 1
             try:
                 data = builder.build(node)
+            except _TooDeep as deep:
+                m = deep.node.start_mark
+                builder.problems.append(
+                    YamlProblem(
+                        "yaml-too-deep",
+                        f"document nests deeper than {MAX_DEPTH} levels",
+                        m.line + 1,
+                        m.column + 1,
+                        "flatten it",
+                    )
+                )
+                data = None
             except _TooLarge as big:
                 m = big.node.start_mark
                 builder.problems.append(
