@@ -50,7 +50,7 @@ def command(
             raise UsageError(
                 f"unknown rule {rid!r}", hint=did_you_mean(rid, rules) or "see --list-rules"
             )
-    result = load(workspace, rev, paths or None)
+    result = load(workspace, rev)
     report = run_lint(
         result.workspace,
         result.findings,
@@ -62,6 +62,11 @@ def command(
         select=select,
         ignore=ignore,
     )
+    if paths:  # lint everything (references cross files), report only on these paths
+        from agentctl.cli.common import workspace_root
+        from agentctl.workspace.loader import restrict
+
+        report.findings = restrict(report.findings, workspace_root(workspace), paths)
     renderer = {"text": text, "json": json, "sarif": sarif, "github": github, "markdown": markdown}[
         format
     ]

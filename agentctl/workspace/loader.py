@@ -172,6 +172,13 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
     return Source(files, frozenset(paths), rev=rev, commit=commit.hexsha)
 
 
+def restrict(findings: list[Finding], root: Path, only: list[Path]) -> list[Finding]:
+    """The findings in the given files or folders (`lint PATHS`). The whole workspace is
+    loaded and linted all the same, so references into other files still resolve."""
+    wanted = [_rel_to(root.resolve(), p) for p in only]
+    return [f for f in findings if _under(f.location.file, wanted)]
+
+
 def _problem_finding(p: YamlProblem, file: str, rev: str | None) -> Finding:
     sev = Severity(p.severity)
     return Finding(p.code, sev, p.message, Location(file, p.line, p.column, rev), p.hint)
