@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agentctl.cli.common import note
+
+
+def command(
+    directory: Path = typer.Argument(
+        Path("."), help="Where to create the workspace (created if missing).", file_okay=False
+    ),
+    name: str = typer.Option(
+        None, "--name", "-n", help="The workspace's name (default: from the folder name)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
+) -> int:
+    """Create a workspace with one commented example of each kind, ready to lint.
+
+    Writes agentctl.yaml, a role, a connector with a recorded fixture, two charters and
+    their Python code, a policy, a contract, an eval suite, a scenario with its events, and
+    the JSON Schemas that the files' modelines point at (schemas/).
+
+    Example: agentctl init support-agents && cd support-agents && agentctl lint
+    """
+    import re
+
+    from agentctl.cli.common import today
+    from agentctl.errors import ExitCode, UsageError
+    from agentctl.model.types import NAME_PATTERN
+    from agentctl.scaffold import existing, scaffold, slug, write_files
+
+    root = directory.resolve()
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{directory} exists and is not a folder")
+    if name is None:
+        name = slug(root.name)
+    elif not re.match(NAME_PATTERN, name):
+        raise UsageError(
+            f"--name {name!r} is not a valid name",
+            hint=f"use lowercase letters, digits and '-', e.g. {slug(name)!r}",
+        )
+    files = scaffold(name, today(None))
+    clash = existing(root, files)
+    if clash and not force:
+        shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+        raise UsageError(
+            f"{directory}: {len(clash)} of the files to create already exist: {shown}",
+            hint="pass --force to overwrite them, or choose an empty folder",
+        )
+    write_files(root, files, overwrite=force)
+    where = "this folder" if root == Path.cwd().resolve() else str(directory)
+    note(f"Created workspace {name!r} in {where}: {len(files)} files.")
+    go = "" if where == "this folder" else f"cd {directory} && "
+    note(f"Next: {go}agentctl lint && agentctl inventory")
+    return ExitCode.OK
