@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agentctl.cli.common import RevOpt, WorkspaceOpt, format_option
+
+FORMATS = ["text", "json"]
+
+
+def command(
+    charter: str = typer.Argument(..., help="The charter to run (name or charter/name)."),
+    input: str = typer.Option(
+        "{}", "--input", "-i", help="The task input: JSON, or @FILE.json (@- for stdin)."
+    ),
+    workspace: Path = WorkspaceOpt,
+    rev: str = RevOpt,
+    ledger: Path = typer.Option(
+        None, "--ledger", help="Ledger file (default: spec.ledger of agentctl.yaml)."
+    ),
+    format: str = format_option(FORMATS),
+    today: str = typer.Option(
+        None, "--today", help="Judge credentials and contracts as of YYYY-MM-DD."
+    ),
+    now: str = typer.Option(
+        None, "--now", help="Start the run's clock at this RFC 3339 instant (tests, replays)."
+    ),
+) -> int:
+    """Run a charter's agent under its limits; every step goes to the ledger.
+
+    Prints the agent's output on stdout and a summary on stderr (or one JSON document
+    with --format json). Exit 0 on success, 1 when the agent failed or the guard
+    stopped it, 2 on usage or configuration errors, 130 when interrupted.
+
+    Example: agentctl run support-tier1 --input '{"ticket_id": "T-1001"}'
+    """
+    import datetime as dt
+    import os
+    import sys
+
+    from agentctl.cli.common import check_format, emit, load, note, workspace_root
+    from agentctl.errors import ExitCode, UsageError
+    from agentctl.ledger import Ledger
+    from agentctl.runtime.run import git_reader, head_commit, run_charter
+    from agentctl.runtime.summary import parse_input, render_json, render_text
+
+    check_format(format, FORMATS)
+    payload = parse_input(input, sys.stdin)
+    start = dt.datetime.now(dt.UTC)
+    day = None
+    if today is not None:
+        try:
+            day = dt.date.fromisoformat(today)
+        except ValueError:
+            raise UsageError(f"--today {today!r} is not a date", hint="write YYYY-MM-DD") from None
+        start = dt.datetime.combine(day, start.time(), tzinfo=dt.UTC)
+    if now is not None:
+        try:
+            start = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"--now {now!r} is not an RFC 3339 instant", hint="e.g. 2026-11-25T09:30:00Z"
+            ) from None
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=dt.UTC)
+    root = workspace_root(workspace)
+    result = load(root, rev)
+    ws = result.workspace
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    if errors:
+        note(
+            f"agentctl: {len(errors)} error(s) while loading the workspace; "
+            "run 'agentctl lint' (running anyway)"
+        )
+    ledger_path = ledger if ledger is not None else root / ws.settings.ledger
+    commit = ws.commit or head_commit(root)
+    with Ledger.open(ledger_path) as led:
+        res = run_charter(
+            ws,
+            root,
+            charter,
+            payload,
+            ledger=led,
+            start=start,
+            today=day,
+            commit=commit,
+            environ=os.environ,
+            read_file=git_reader(root, rev) if rev else None,
+            log=note,
+        )
+    if format == "json":
+        emit(render_json(res))
+    else:
+        if res.output is not None:
+            emit(render_text_output(res.output))
+        note(render_text(res))
+    return ExitCode.OK if res.ok else ExitCode.FINDINGS
+
+
+def render_text_output(output: object) -> str:
+    import json
+
+    return json.dumps(output, indent=2, sort_keys=True, ensure_ascii=False)

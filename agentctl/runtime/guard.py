@@ -1,0 +1,388 @@
+"""The guard: every call an agent makes passes here first. Deny by default.
+
+A pure core: decisions come from the charter, the workspace, the counters of this run, the
+day's totals read from the ledger (by the shell) and the time passed in (`today`, and
+`elapsed_s`, seconds since the run started). It never reads the clock or the disk.
+
+The order of the checks is part of the contract (the first failing one is reported):
+operation known → scope granted → contract scopes (when serving an ask) → data classes →
+rate limit → budgets (per run, then per day). Budget and wall-time denials are hard stops.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from agentctl.model.kinds import CharterDoc, ContractDoc, Limits
+from agentctl.model.workspace import OperationRef, Resource, Workspace
+from agentctl.runtime.errors import Denied, Stopped
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Counters:
+    """What a run (or a day) has used so far."""
+
+    usd: Decimal = ZERO
+    tokens: int = 0
+    steps: int = 0
+    tool_calls: int = 0
+    wall_time_s: float = 0.0
+
+    @classmethod
+    def from_totals(cls, totals: dict[str, float]) -> Counters:
+        """The ledger's `daily_totals` dict → counters."""
+        return cls(
+            usd=Decimal(repr(float(totals.get("usd", 0.0)))),
+            tokens=int(totals.get("tokens", 0)),
+            steps=int(totals.get("steps", 0)),
+            tool_calls=int(totals.get("tool_calls", 0)),
+            wall_time_s=float(totals.get("wall_time_s", 0.0)),
+        )
+
+
+@dataclass
+class Want:
+    """What one request would add to the counters."""
+
+    usd: Decimal = ZERO
+    steps: int = 1
+    tool_calls: int = 0
+
+
+def _fmt_usd(d: Decimal) -> str:
+    return f"${d.quantize(Decimal('0.0001')).normalize():f}"
+
+
+def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[str, str] | None:
+    """The first limit that `want` would exceed: (which, message), or None."""
+    if limits.steps is not None and used.steps + want.steps > limits.steps:
+        return "steps", f"{limits.steps} steps"
+    if limits.tool_calls is not None and used.tool_calls + want.tool_calls > limits.tool_calls:
+        return "tool_calls", f"{limits.tool_calls} tool calls"
+    if limits.usd is not None and used.usd + want.usd > limits.usd:
+        spent = _fmt_usd(used.usd)
+        return "usd", f"{_fmt_usd(limits.usd)} (spent {spent}, this call {_fmt_usd(want.usd)})"
+    if limits.tokens is not None and used.tokens >= limits.tokens:
+        return "tokens", f"{limits.tokens} tokens (used {used.tokens})"
+    if limits.wall_time is not None and wall_s > limits.wall_time.total_seconds():
+        return "wall_time", f"{limits.wall_time.total_seconds():g}s of wall time"
+    return None
+
+
+@dataclass(frozen=True)
+class SlaResult:
+    missed: bool
+    reasons: list[str]
+    field_coverage: float | None
+
+
+def sla_check(contract: ContractDoc, latency_s: float, ok: bool, output: Any) -> SlaResult:
+    """Measure one response against the contract's SLA (success, latency, field coverage)."""
+    sla = contract.spec.sla
+    reasons: list[str] = []
+    if not ok and sla.success_rate is not None:
+        reasons.append("the request failed (counts against success_rate)")
+    if sla.latency is not None and latency_s > sla.latency.total_seconds():
+        reasons.append(f"latency {latency_s:.3f}s over {sla.latency.total_seconds():g}s")
+    coverage: float | None = None
+    if sla.fields:
+        body = output if isinstance(output, dict) else {}
+        present = sum(1 for f in sla.fields if body.get(f) is not None)
+        coverage = present / len(sla.fields)
+        wanted = sla.field_coverage if sla.field_coverage is not None else 1.0
+        if ok and coverage < wanted:
+            missing = [f for f in sla.fields if body.get(f) is None]
+            reasons.append(
+                f"field coverage {coverage:.2f} under {wanted:g} (missing: {', '.join(missing)})"
+            )
+    return SlaResult(bool(reasons), reasons, coverage)
+
+
+@dataclass
+class Guard:
+    """The decisions for one run of one charter."""
+
+    workspace: Workspace
+    charter: Resource[CharterDoc]
+    today: date
+    day: Counters = field(default_factory=Counters)
+    # serving an ask under a contract: only these scopes, and at most this much per request
+    contract_scopes: frozenset[str] | None = None
+    usd_ceiling: Decimal | None = None
+    used: Counters = field(default_factory=Counters)
+    _granted: dict[str, OperationRef] | None = None
+    _calls: dict[str, deque[float]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.charter.name
+
+    @property
+    def spec(self) -> Any:
+        return self.charter.doc.spec
+
+    # --- the run itself ----------------------------------------------------------------
+
+    def check_run(self) -> Denied | None:
+        """Refuse the whole run: a paused charter, an expired credential, a spent day."""
+        spec = self.spec
+        if spec.paused:
+            return Denied(
+                f"charter/{self.name} is paused: runs are refused",
+                rule="paused",
+                hint="set spec.paused: false after review",
+            )
+        cred = spec.credential
+        if cred is not None and cred.expires <= self.today:
+            return Denied(
+                f"the credential of charter/{self.name} expired on {cred.expires.isoformat()}",
+                rule="credential-expired",
+                hint="rotate the credential: set spec.credential.issued to a new date",
+            )
+        over = _over(spec.budget.per_day, self.day, Want(steps=1), self.day.wall_time_s)
+        if over is not None:
+            return Stopped(
+                f"daily budget of charter/{self.name} spent: {over[1]}",
+                rule="budget",
+                limit=over[0],
+                period="day",
+                hint="wait for tomorrow or raise spec.budget.per_day",
+            )
+        return None
+
+    # --- tool calls --------------------------------------------------------------------
+
+    def granted(self) -> dict[str, OperationRef]:
+        if self._granted is None:
+            ops = self.workspace.granted_operations(self.charter.doc)
+            self._granted = {o.qualified: o for o in ops}
+        return self._granted
+
+    def resolve(self, operation: str) -> OperationRef | Denied:
+        """`connector.operation` → the operation, if it exists anywhere in the workspace."""
+        conn_name, _, op_name = operation.partition(".")
+        conn = self.workspace.get(f"connector/{conn_name}")
+        if conn is not None and op_name in conn.doc.spec.operations:
+            return OperationRef(conn, op_name, conn.doc.spec.operations[op_name])
+        from agentctl.model.validate import did_you_mean
+
+        known = [f"{c.name}.{o}" for c in self.workspace.connectors for o in c.doc.spec.operations]
+        return Denied(
+            f"unknown operation {operation!r}",
+            rule="unknown-operation",
+            operation=operation,
+            hint=did_you_mean(operation, known) or "write CONNECTOR.OPERATION",
+        )
+
+    def check_call(self, ref: OperationRef, elapsed_s: float) -> Denied | None:
+        op = ref.op
+        name = ref.qualified
+        if name not in self.granted():
+            return Denied(
+                f"charter/{self.name} is not granted scope {op.scope!r} (needed by {name})",
+                rule="scope",
+                scope=op.scope,
+                operation=name,
+                hint=f"add {op.scope!r} to spec.tools of charter/{self.name} after review",
+            )
+        if self.contract_scopes is not None and op.scope not in self.contract_scopes:
+            return Denied(
+                f"{name} needs scope {op.scope!r}, outside the contract this request is served "
+                f"under ({', '.join(sorted(self.contract_scopes))})",
+                rule="contract-scope",
+                scope=op.scope,
+                operation=name,
+            )
+        allowed = set(self.spec.data_classes)
+        bad = [d for d in op.data_classes if d not in allowed]
+        if bad:
+            return Denied(
+                f"charter/{self.name} may not touch data class {', '.join(bad)} "
+                f"(touched by {name})",
+                rule="data-class",
+                data_class=bad[0],
+                scope=op.scope,
+                operation=name,
+                hint="add it to spec.data_classes only after a privacy review",
+            )
+        limit = ref.connector.doc.spec.rate_limit
+        if limit is not None:
+            window = self._calls.get(ref.connector.name)
+            per = limit.per.total_seconds()
+            if window is not None:
+                while window and window[0] <= elapsed_s - per:
+                    window.popleft()
+                if len(window) >= limit.calls:
+                    return Denied(
+                        f"rate limit of connector/{ref.connector.name}: {limit.calls} calls "
+                        f"per {per:g}s",
+                        rule="rate-limit",
+                        scope=op.scope,
+                        operation=name,
+                        hint="slow down and retry later",
+                    )
+        return self._budget(Want(usd=op.cost_usd, tool_calls=1), elapsed_s)
+
+    def note_call(self, ref: OperationRef, elapsed_s: float) -> None:
+        """Count an executed call (also when it failed: it ran and may have cost money)."""
+        self.used.steps += 1
+        self.used.tool_calls += 1
+        self.used.usd += ref.op.cost_usd
+        if ref.connector.doc.spec.rate_limit is not None:
+            self._calls.setdefault(ref.connector.name, deque()).append(elapsed_s)
+
+    # --- model calls -------------------------------------------------------------------
+
+    def check_model(self, elapsed_s: float) -> Denied | None:
+        return self._budget(Want(), elapsed_s)
+
+    def tokens_left(self) -> int | None:
+        """The most tokens a model call may still spend (run and day), or None: unbounded."""
+        left: list[int] = []
+        for limits, used in (
+            (self.spec.budget.per_run, self.used),
+            (self.spec.budget.per_day, self.day),
+        ):
+            if limits.tokens is not None:
+                extra = self.used.tokens if used is self.day else 0
+                left.append(limits.tokens - used.tokens - extra)
+        return max(0, min(left)) if left else None
+
+    def note_model(self, tokens: int, usd: Decimal) -> Denied | None:
+        """Count a model call; a budget it overran stops the run from here on."""
+        self.used.steps += 1
+        self.used.tokens += tokens
+        self.used.usd += usd
+        return self._budget(Want(steps=0), 0.0, spent=True)
+
+    # --- asks ----------------------------------------------------------------------------
+
+    def check_ask(
+        self, provider: str, elapsed_s: float
+    ) -> tuple[Resource[ContractDoc], Resource[CharterDoc]] | Denied:
+        """An ask of another charter: a contract must cover consumer → provider today."""
+        ref = provider if provider.startswith("charter/") else f"charter/{provider}"
+        target = self.workspace.charter(ref)
+        if target is None:
+            from agentctl.model.validate import did_you_mean
+
+            names = [c.ref for c in self.workspace.charters]
+            return Denied(
+                f"unknown charter {ref!r}",
+                rule="unknown-charter",
+                operation=ref,
+                hint=did_you_mean(ref, names) or "ask an existing charter",
+            )
+        me = f"charter/{self.name}"
+        mine = [
+            c
+            for c in self.workspace.contracts
+            if c.doc.spec.consumer == me and c.doc.spec.provider == ref
+        ]
+        if not mine:
+            return Denied(
+                f"no contract lets {me} ask {ref}",
+                rule="contract",
+                operation=ref,
+                hint=f"add a Contract with consumer {me} and provider {ref}",
+            )
+        valid = [c for c in mine if _valid(c.doc, self.today)]
+        if not valid:
+            c = mine[0]
+            v = c.doc.spec.valid
+            assert v is not None
+            return Denied(
+                f"contract/{c.name} is valid {v.from_.isoformat()} to {v.until.isoformat()}, "
+                f"not on {self.today.isoformat()}",
+                rule="contract-validity",
+                operation=ref,
+                contract=c.name,
+                hint="renew the contract's spec.valid period",
+            )
+        contract = valid[0]
+        provider_tools = set(target.doc.spec.tools)
+        uncovered = [s for s in contract.doc.spec.scopes if s not in provider_tools]
+        if uncovered:
+            return Denied(
+                f"contract/{contract.name} covers {', '.join(uncovered)}, which {ref} is not "
+                "granted",
+                rule="contract-scope",
+                operation=ref,
+                contract=contract.name,
+                hint="the provider's charter must hold every scope of the contract",
+            )
+        stop = self._budget(Want(), elapsed_s)
+        if stop is not None:
+            return stop
+        return contract, target
+
+    def ask_ceiling(self, contract: ContractDoc) -> Decimal | None:
+        """The most the provider may spend on this request: contract and our own budget."""
+        caps = [c for c in (contract.spec.cost_ceiling.per_request_usd,) if c is not None]
+        for limits, used in (
+            (self.spec.budget.per_run, self.used),
+            (self.spec.budget.per_day, self.day),
+        ):
+            if limits.usd is not None:
+                extra = self.used.usd if used is self.day else ZERO
+                caps.append(max(ZERO, limits.usd - used.usd - extra))
+        return min(caps) if caps else None
+
+    def note_ask(self, usd: Decimal) -> None:
+        self.used.steps += 1
+        self.used.usd += usd
+
+    # --- budgets -----------------------------------------------------------------------
+
+    def _budget(self, want: Want, elapsed_s: float, *, spent: bool = False) -> Denied | None:
+        budget = self.spec.budget
+        if self.usd_ceiling is not None and self.used.usd + want.usd > self.usd_ceiling:
+            return Stopped(
+                f"the cost ceiling of this request ({_fmt_usd(self.usd_ceiling)}) would be "
+                f"exceeded (spent {_fmt_usd(self.used.usd)}, this call {_fmt_usd(want.usd)})",
+                rule="budget",
+                limit="usd",
+                period="request",
+            )
+        day_used = Counters(
+            usd=self.day.usd + self.used.usd,
+            tokens=self.day.tokens + self.used.tokens,
+            steps=self.day.steps + self.used.steps,
+            tool_calls=self.day.tool_calls + self.used.tool_calls,
+        )
+        for period, limits, used, wall in (
+            ("run", budget.per_run, self.used, elapsed_s),
+            ("day", budget.per_day, day_used, self.day.wall_time_s + elapsed_s),
+        ):
+            over = _spent(limits, used) if spent else _over(limits, used, want, wall)
+            if over is not None:
+                return Stopped(
+                    f"budget per {period} of charter/{self.name} reached: {over[1]}",
+                    rule="budget",
+                    limit=over[0],
+                    period=period,
+                    hint=f"raise spec.budget.per_{period} after review, or do less per run",
+                )
+        return None
+
+
+def _spent(limits: Limits, used: Counters) -> tuple[str, str] | None:
+    """After the fact (a model call's tokens are known only once it answered)."""
+    if limits.tokens is not None and used.tokens > limits.tokens:
+        return "tokens", f"{limits.tokens} tokens (used {used.tokens})"
+    if limits.usd is not None and used.usd > limits.usd:
+        return "usd", f"{_fmt_usd(limits.usd)} (spent {_fmt_usd(used.usd)})"
+    if limits.steps is not None and used.steps > limits.steps:
+        return "steps", f"{limits.steps} steps"
+    return None
+
+
+def _valid(contract: ContractDoc, today: date) -> bool:
+    v = contract.spec.valid
+    return v is None or v.from_ <= today <= v.until

@@ -1,0 +1,113 @@
+"""`run_charter`: one run start to end, the library call behind `agentctl run`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from agentctl.errors import ConfigError, UsageError
+from agentctl.ledger import Ledger, new_trace_id
+from agentctl.model.workspace import Workspace
+from agentctl.runtime.errors import ToolError
+from agentctl.runtime.runtimes import prepare
+from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig
+
+
+def find_charter(workspace: Workspace, name: str) -> Any:
+    res = workspace.charter(name)
+    if res is None:
+        from agentctl.model.validate import did_you_mean
+
+        names = sorted(c.name for c in workspace.charters)
+        bare = name.partition("/")[2] if name.startswith("charter/") else name
+        hint = did_you_mean(bare, names)
+        raise UsageError(
+            f"unknown charter {name!r}",
+            hint=hint or ("charters here: " + ", ".join(names) if names else "no charters found"),
+        )
+    return res
+
+
+def git_reader(root: Path, rev: str) -> Callable[[str], bytes]:
+    """Read workspace files (fixtures) as they were at `rev`."""
+
+    def read(rel: str) -> bytes:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-prefix"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        proc = subprocess.run(["git", "show", f"{rev}:{top}{rel}"], cwd=root, capture_output=True)
+        if proc.returncode != 0:
+            raise OSError(f"{rel} not in {rev}")
+        return proc.stdout
+
+    return read
+
+
+def head_commit(root: Path) -> str | None:
+    """The checked-out commit, when the workspace is in a git repository."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = proc.stdout.strip()
+    return out if proc.returncode == 0 and len(out) == 40 else None
+
+
+def run_charter(
+    workspace: Workspace,
+    root: Path,
+    charter: str,
+    payload: Any,
+    *,
+    ledger: Ledger,
+    start: _dt.datetime,
+    today: _dt.date | None = None,
+    commit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    read_file: Callable[[str], bytes] | None = None,
+    log: Callable[[str], None] = lambda _m: None,
+    trace_id: str | None = None,
+    batch: int = 500,
+) -> RunResult:
+    """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
+    Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
+    loaded is a ConfigError before anything is recorded."""
+    res = find_charter(workspace, charter)
+    environ = dict(os.environ if environ is None else environ)
+    if today is None:
+        from zoneinfo import ZoneInfo
+
+        today = start.astimezone(ZoneInfo(workspace.settings.defaults.timezone)).date()
+    with ledger.writer(batch=batch) as writer:
+        span_cfg = SessionConfig(
+            workspace=workspace,
+            root=root,
+            writer=writer,
+            trace_id=trace_id or new_trace_id(),
+            start=start,
+            today=today,
+            day_totals=lambda principal: ledger.daily_totals(principal, *window),
+            commit=commit,
+            environ=environ,
+            read_file=read_file,
+            log=log,
+        )
+        session = Session(span_cfg)
+        window = session.day_window()
+        try:
+            fn = prepare(res, session.env)
+        except ToolError as exc:
+            raise ConfigError(
+                f"charter/{res.name}: cannot load its runtime: {exc.message}",
+                hint=exc.hint or f"check spec.runtime in {res.file}",
+            ) from exc
+        try:
+            return AgentRun(session, res).execute(payload, fn)
+        finally:
+            session.close()

@@ -1,0 +1,465 @@
+"""One `agentctl run`: the shell around the guard. Opens transports, times calls, writes
+every step to the ledger, and hands agents a context whose calls all pass the guard.
+
+Nested asks (agent → agent under a Contract) run in the same session and trace: the
+provider's run is a child span of the consumer's `agent_request` span.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from agentctl.ledger import LedgerEvent, LedgerWriter, format_ts, new_span_id, redact
+from agentctl.model.kinds import CharterDoc
+from agentctl.model.workspace import OperationRef, Resource, Workspace
+from agentctl.runtime import schemas
+from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.guard import Counters, Guard, sla_check
+from agentctl.runtime.transports import Transport, TransportEnv, open_transport
+
+
+@dataclass
+class RunResult:
+    """What a run produced, for the summary and for callers such as evals."""
+
+    charter: str
+    trace_id: str
+    status: str  # ok | error | denied | stopped
+    output: Any = None
+    error: str | None = None
+    hint: str | None = None
+    steps: int = 0
+    tool_calls: int = 0
+    model_calls: int = 0
+    asks: int = 0
+    cost_usd: Decimal = Decimal(0)
+    tokens: int = 0
+    wall_s: float = 0.0
+    denials: list[dict[str, Any]] = field(default_factory=list)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    data_classes: set[str] = field(default_factory=set)
+    tools: dict[str, int] = field(default_factory=dict)  # operation → calls
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class SessionConfig:
+    workspace: Workspace
+    root: Path
+    writer: LedgerWriter
+    trace_id: str
+    start: _dt.datetime  # aware: the wall-clock instant the run started (read by the shell)
+    today: _dt.date
+    day_totals: Callable[[str], dict[str, float]]  # principal → the ledger's daily totals
+    commit: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    read_file: Callable[[str], bytes] | None = None
+    log: Callable[[str], None] = lambda _msg: None
+    clock: Callable[[], float] = time.perf_counter
+
+
+class Session:
+    """Shared by every run in one trace: transports, the ledger writer, secrets, the clock."""
+
+    def __init__(self, cfg: SessionConfig) -> None:
+        self.cfg = cfg
+        self.ws = cfg.workspace
+        self._t0 = cfg.clock()
+        self.transports: dict[str, Transport] = {}
+        self.env = TransportEnv(
+            cfg.root, list(cfg.workspace.settings.python_path), cfg.read_file, cfg.environ
+        )
+        self.secrets = self._secrets()
+
+    def _secrets(self) -> list[str]:
+        names: set[str] = set()
+        for c in self.ws.connectors:
+            http = c.doc.spec.transport.http
+            if http is not None and http.auth_env:
+                names.add(http.auth_env)
+        for ch in self.ws.charters:
+            model = ch.doc.spec.runtime.model
+            if model is not None and model.api_key_env:
+                names.add(model.api_key_env)
+            names.update(v for k, v in ch.doc.spec.runtime.env.items() if k.endswith("API_KEY_ENV"))
+        return [v for n in sorted(names) if (v := self.cfg.environ.get(n))]
+
+    def elapsed(self) -> float:
+        return self.cfg.clock() - self._t0
+
+    def ts(self) -> str:
+        return format_ts(self.cfg.start + _dt.timedelta(seconds=self.elapsed()))
+
+    def redact(self, value: Any) -> Any:
+        return redact(value, self.secrets) if self.secrets and value is not None else value
+
+    def transport(self, ref: OperationRef) -> Transport:
+        t = self.transports.get(ref.connector.name)
+        if t is None:
+            t = self.transports[ref.connector.name] = open_transport(ref.connector, self.env)
+        return t
+
+    def close(self) -> None:
+        for t in self.transports.values():
+            try:
+                t.close()
+            except Exception as exc:  # closing must not hide the run's own outcome
+                self.cfg.log(f"closing a transport failed: {exc}")
+        self.transports.clear()
+
+    def day_window(self) -> tuple[str, str]:
+        """[start, end) of `today` in the workspace's timezone, as ledger timestamps."""
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(self.ws.settings.defaults.timezone)
+        start = _dt.datetime.combine(self.cfg.today, _dt.time(0), tzinfo=tz)
+        return format_ts(start), format_ts(start + _dt.timedelta(days=1))
+
+
+class AgentRun:
+    """One charter's run: its guard, its span, its counters. Also the context agents get."""
+
+    def __init__(
+        self,
+        session: Session,
+        charter: Resource[CharterDoc],
+        *,
+        parent_span: str | None = None,
+        contract_scopes: frozenset[str] | None = None,
+        usd_ceiling: Decimal | None = None,
+        contract: str | None = None,
+    ) -> None:
+        self.session = session
+        self.charter = charter
+        self.name = charter.name
+        self.span = new_span_id()
+        self.parent_span = parent_span
+        self.contract = contract
+        self.result = RunResult(charter.name, session.cfg.trace_id, "ok")
+        self.stopped: Stopped | None = None
+        self._t0 = 0.0
+        session.cfg.writer.flush()  # the day's totals must see what this session wrote
+        totals = session.cfg.day_totals(charter.name)
+        self.guard = Guard(
+            session.ws,
+            charter,
+            session.cfg.today,
+            day=Counters.from_totals(totals),
+            contract_scopes=contract_scopes,
+            usd_ceiling=usd_ceiling,
+        )
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _event(
+        self, kind: str, *, span: str | None = None, parent: str | None = None, **fields: Any
+    ) -> None:
+        s = self.session
+        for key in ("input", "output", "prompt", "attrs"):
+            if key in fields:
+                fields[key] = s.redact(fields[key])
+        s.cfg.writer.add(
+            LedgerEvent(
+                kind=kind,
+                trace_id=s.cfg.trace_id,
+                span_id=span or new_span_id(),
+                parent_span_id=parent if span else (parent or self.span),
+                ts=s.ts(),
+                principal=self.name,
+                principal_version=self.charter.digest,
+                commit=s.cfg.commit,
+                **fields,
+            )
+        )
+
+    def _deny(
+        self, d: Denied, operation: str | None, payload: Any, data_classes: list[str] | None = None
+    ) -> Denied:
+        status = "stopped" if isinstance(d, Stopped) else "denied"
+        attrs = {"reason": d.message, **{k: v for k, v in d.attrs.items() if v is not None}}
+        self._event(
+            "denial",
+            operation=operation,
+            status=status,
+            input=payload,
+            data_classes=sorted(data_classes or []),
+            attrs=attrs,
+        )
+        self.result.denials.append({"operation": operation, **d.to_json()})
+        if isinstance(d, Stopped) and self.stopped is None:
+            self.stopped = d
+        return d
+
+    # --- the context API (what agents call) ----------------------------------------------
+
+    Denied = Denied
+    ToolError = ToolError
+    Stopped = Stopped
+
+    @property
+    def trace_id(self) -> str:
+        return self.session.cfg.trace_id
+
+    def call(self, operation: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Call `connector.operation` with `payload`; returns its output (a dict).
+
+        Raises Denied (never executed) or ToolError (executed, failed)."""
+        payload = {} if payload is None else payload
+        s = self.session
+        g = self.guard
+        found = g.resolve(operation)
+        if isinstance(found, Denied):
+            raise self._deny(found, operation, payload)
+        ref = found
+        op = ref.op
+        classes = list(op.data_classes)
+        denied = g.check_call(ref, s.elapsed())
+        if denied is not None:
+            raise self._deny(denied, operation, payload, classes)
+        bad = schemas.problems(op.input_schema, payload)
+        if bad:
+            raise self._deny(
+                Denied(
+                    f"input of {operation} does not match its schema: {'; '.join(bad)}",
+                    rule="input-schema",
+                    operation=operation,
+                    hint=f"see the input_schema of {operation} in {ref.connector.file}",
+                ),
+                operation,
+                payload,
+                classes,
+            )
+        t0 = s.elapsed()
+        g.note_call(ref, t0)
+        r = self.result
+        r.tool_calls += 1
+        r.steps += 1
+        r.cost_usd += op.cost_usd
+        r.tools[operation] = r.tools.get(operation, 0) + 1
+        r.data_classes.update(classes)
+        common: dict[str, Any] = {
+            "operation": operation,
+            "input": payload,
+            "data_classes": classes,
+            "cost_usd": float(op.cost_usd),
+            "attrs": {"scope": op.scope, "effect": op.effect},
+        }
+        try:
+            output = s.transport(ref).call(ref.name, payload)
+            bad = schemas.problems(op.output_schema, output)
+            if bad:
+                raise ToolError(
+                    f"output of {operation} does not match its schema: {'; '.join(bad)}",
+                    hint=f"see the output_schema of {operation} in {ref.connector.file}",
+                )
+        except ToolError as exc:
+            common["attrs"] = {**common["attrs"], "error": exc.message}
+            self._event("tool_call", status="error", latency_ms=(s.elapsed() - t0) * 1000, **common)
+            raise
+        self._event("tool_call", output=output, latency_ms=(s.elapsed() - t0) * 1000, **common)
+        return output
+
+    def ask(self, charter: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Ask another charter under a Contract; returns its output.
+
+        Raises Denied (no contract, not valid, scope, ceiling) or ToolError (it failed)."""
+        payload = {} if payload is None else payload
+        s = self.session
+        target_ref = charter if charter.startswith("charter/") else f"charter/{charter}"
+        found = self.guard.check_ask(target_ref, s.elapsed())
+        if isinstance(found, Denied):
+            raise self._deny(found, target_ref, payload)
+        contract, target = found
+        span = new_span_id()
+        t0 = s.elapsed()
+        sub = AgentRun(
+            s,
+            target,
+            parent_span=span,
+            contract_scopes=frozenset(contract.doc.spec.scopes),
+            usd_ceiling=self.guard.ask_ceiling(contract.doc),
+            contract=contract.name,
+        )
+        res = sub.execute(payload)
+        latency = s.elapsed() - t0
+        sla = sla_check(contract.doc, latency, res.ok, res.output)
+        self.guard.note_ask(res.cost_usd)
+        r = self.result
+        r.asks += 1
+        r.steps += 1
+        r.cost_usd += res.cost_usd
+        r.tokens += res.tokens
+        r.data_classes.update(res.data_classes)
+        attrs: dict[str, Any] = {
+            "contract": contract.name,
+            "sla_missed": sla.missed,
+            "provider_status": res.status,
+        }
+        if sla.reasons:
+            attrs["sla_reasons"] = sla.reasons
+        if sla.field_coverage is not None:
+            attrs["field_coverage"] = sla.field_coverage
+        self._event(
+            "agent_request",
+            span=span,
+            parent=self.span,
+            operation=target_ref,
+            status="ok" if res.ok else "error",
+            input=payload,
+            output=res.output,
+            data_classes=sorted(res.data_classes),
+            latency_ms=latency * 1000,
+            attrs=attrs,
+        )
+        breach = contract.doc.spec.on_breach
+        if sla.missed and breach.escalate:
+            esc = {"to": breach.escalate, "contract": contract.name, "reasons": sla.reasons}
+            self._event(
+                "escalation", parent=span, operation=breach.escalate, status="ok", attrs=esc
+            )
+            r.escalations.append(esc)
+        if not res.ok:
+            raise ToolError(
+                f"{target_ref} did not answer: {res.error or res.status}",
+                provider_status=res.status,
+            )
+        assert isinstance(res.output, dict)
+        return res.output
+
+    def model(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """One chat-completions call through the guard; returns the assistant message."""
+        from agentctl.runtime.model import ModelClient
+
+        client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
+        s = self.session
+        denied = self.guard.check_model(s.elapsed())
+        if denied is not None:
+            raise self._deny(denied, client.model, None)
+        t0 = s.elapsed()
+        left = self.guard.tokens_left()
+        try:
+            reply = client.complete(messages, tools, max_tokens=left)
+        except ToolError as exc:
+            self.guard.note_model(0, Decimal(0))
+            self.result.model_calls += 1
+            self.result.steps += 1
+            self._event(
+                "model_call",
+                operation=client.model,
+                status="error",
+                prompt={"messages": messages, "tools": tools},
+                latency_ms=(s.elapsed() - t0) * 1000,
+                attrs={"error": exc.message},
+            )
+            raise
+        cost = client.cost(reply.tokens)
+        over = self.guard.note_model(reply.tokens, cost)
+        r = self.result
+        r.model_calls += 1
+        r.steps += 1
+        r.tokens += reply.tokens
+        r.cost_usd += cost
+        self._event(
+            "model_call",
+            operation=client.model,
+            prompt={"messages": messages, "tools": tools},
+            output=reply.message,
+            tokens=reply.tokens,
+            cost_usd=float(cost),
+            latency_ms=(s.elapsed() - t0) * 1000,
+            attrs={"finish_reason": reply.finish_reason, "usage": reply.usage},
+        )
+        if over is not None:
+            raise self._deny(over, client.model, None)
+        return reply.message
+
+    def log(self, *parts: Any) -> None:
+        self.session.cfg.log(f"[{self.name}] " + " ".join(str(p) for p in parts))
+
+    # --- the run -------------------------------------------------------------------------
+
+    def execute(
+        self, payload: Any, runtime: Callable[[Any, AgentRun], Any] | None = None
+    ) -> RunResult:
+        """Run the charter on `payload` start to end; never raises for the agent's failures
+        (they become the result's status) — only KeyboardInterrupt passes, after run_end."""
+        from agentctl.runtime.runtimes import prepare
+
+        s = self.session
+        r = self.result
+        self._t0 = s.elapsed()
+        attrs: dict[str, Any] = {"runtime": self.charter.doc.spec.runtime.type}
+        if self.contract:
+            attrs["contract"] = self.contract
+        self._event(
+            "run_start", span=self.span, parent=self.parent_span, input=payload, attrs=attrs
+        )
+        try:
+            refused = self.guard.check_run()
+            if refused is not None:
+                raise self._deny(refused, f"charter/{self.name}", payload)
+            fn = runtime or prepare(self.charter, s.env)
+            output = fn(payload, self)
+            if not isinstance(output, dict):
+                raise AgentFailed(
+                    f"charter/{self.name} returned {type(output).__name__}, expected an object"
+                )
+            r.output = output
+            r.status = "stopped" if self.stopped else "ok"
+            if self.stopped:
+                r.error = self.stopped.message
+        except Stopped as exc:
+            r.status, r.error, r.hint = "stopped", exc.message, exc.hint
+        except Denied as exc:
+            r.status, r.error, r.hint = "denied", exc.message, exc.hint
+        except RuntimeProblem as exc:
+            r.status, r.error, r.hint = "error", exc.message, exc.hint
+        except KeyboardInterrupt:
+            r.status, r.error = "stopped", "interrupted"
+            self._end()
+            raise
+        except Exception as exc:  # the agent's own bug: a failed run, not our crash
+            r.status = "error"
+            r.error = f"charter/{self.name} raised {type(exc).__name__}: {exc}"
+        self._end()
+        return r
+
+    def _end(self) -> None:
+        s = self.session
+        r = self.result
+        r.wall_s = s.elapsed() - self._t0
+        attrs: dict[str, Any] = {
+            "steps": r.steps,
+            "tool_calls": r.tool_calls,
+            "model_calls": r.model_calls,
+            "asks": r.asks,
+            "total_cost_usd": float(r.cost_usd),
+            "total_tokens": r.tokens,
+            "denials": len(r.denials),
+        }
+        if r.error:
+            attrs["error"] = r.error
+        self._event(
+            "run_end",
+            span=self.span,
+            parent=self.parent_span,
+            status=r.status,
+            output=r.output,
+            data_classes=sorted(r.data_classes),
+            latency_ms=r.wall_s * 1000,
+            attrs=attrs,
+        )

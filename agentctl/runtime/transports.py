@@ -1,0 +1,341 @@
+"""Connector transports: how a granted, validated call reaches the system behind a connector.
+
+A plain dict registry of factories (`TRANSPORTS`), keyed by the transport's type in the
+Connector's `spec.transport`. Each transport is the imperative shell: it does I/O; the guard
+has already decided. Protocols are documented in docs/runtime.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import selectors
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from agentctl.model.kinds import ConnectorDoc
+from agentctl.model.workspace import Resource
+from agentctl.runtime.errors import ToolError
+
+
+class Transport(Protocol):
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class TransportEnv:
+    """What transports may use from the shell: the workspace root and a file reader."""
+
+    root: Path
+    python_path: list[str] = field(default_factory=lambda: ["."])
+    read_file: Callable[[str], bytes] | None = None  # workspace-relative path → bytes
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def read(self, rel: str) -> bytes:
+        if self.read_file is not None:
+            return self.read_file(rel)
+        return (self.root / rel).read_bytes()
+
+
+def load_callable(target: str, env: TransportEnv) -> Callable[..., Any]:
+    """`package.module:function` with the workspace's python_path first on sys.path."""
+    import importlib
+
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise ToolError(f"{target!r} is not package.module:function")
+    for entry in reversed(env.python_path):
+        folder = str((env.root / entry).resolve())
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ToolError(
+            f"cannot import {module_name!r}: {exc}",
+            hint=f"python_path is {env.python_path} (relative to {env.root})",
+        ) from exc
+    fn = module
+    for part in attr.split("."):
+        fn = getattr(fn, part, None)  # type: ignore[assignment]
+        if fn is None:
+            raise ToolError(f"{module_name!r} has no attribute {attr!r}")
+    if not callable(fn):
+        raise ToolError(f"{target!r} is not callable")
+    return fn
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ToolError(f"{what} returned {type(value).__name__}, expected a JSON object")
+    return value
+
+
+# --- python ------------------------------------------------------------------------------
+
+
+class PythonTransport:
+    def __init__(self, conn: Resource[ConnectorDoc], env: TransportEnv) -> None:
+        self.target = conn.doc.spec.transport.python or ""
+        self.env = env
+        self.fn: Callable[..., Any] | None = None
+
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.fn is None:
+            self.fn = load_callable(self.target, self.env)
+        try:
+            result = self.fn(operation, payload)
+        except ToolError:
+            raise
+        except Exception as exc:  # the connector's own failure, reported to the agent
+            raise ToolError(f"{self.target} raised {type(exc).__name__}: {exc}") from exc
+        return _object(result, self.target)
+
+    def close(self) -> None:
+        pass
+
+
+# --- command (JSON lines) --------------------------------------------------------------------
+
+
+class LineProcess:
+    """A subprocess speaking JSON lines: one object per line each way."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: Mapping[str, str], what: str) -> None:
+        self.what = what
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None,  # the child's diagnostics go to our stderr
+                text=True,
+                bufsize=1,
+            )
+        except OSError as exc:
+            raise ToolError(f"cannot start {what} {argv[0]!r}: {exc.strerror or exc}") from exc
+        self._sel = selectors.DefaultSelector()
+        assert self.proc.stdout is not None
+        self._sel.register(self.proc.stdout, selectors.EVENT_READ)
+
+    def send(self, obj: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(obj, separators=(",", ":")) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise ToolError(f"{self.what} exited (code {self.proc.poll()})") from exc
+
+    def receive(self, timeout: float | None) -> dict[str, Any] | None:
+        """The next JSON object, or None at end of output."""
+        assert self.proc.stdout is not None
+        while True:
+            if timeout is not None and not self._sel.select(timeout):
+                raise ToolError(f"{self.what} did not answer within {timeout:g}s")
+            line = self.proc.stdout.readline()
+            if not line:
+                return None
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ToolError(
+                    f"{self.what} wrote a line that is not JSON (column {exc.colno}): "
+                    f"{line.strip()[:80]!r}",
+                    hint="write exactly one JSON object per line on stdout; logs go to stderr",
+                ) from exc
+            if not isinstance(obj, dict):
+                raise ToolError(f"{self.what} wrote {type(obj).__name__}, expected an object")
+            return obj
+
+    def close(self, timeout: float = 5.0) -> int | None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._sel.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
+
+
+class CommandTransport:
+    TIMEOUT_S = 60.0
+
+    def __init__(self, conn: Resource[ConnectorDoc], env: TransportEnv) -> None:
+        self.argv = list(conn.doc.spec.transport.command or [])
+        self.env = env
+        self.name = conn.name
+        self.proc: LineProcess | None = None
+        self.next_id = 0
+
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.proc is None:
+            self.proc = LineProcess(
+                self.argv, self.env.root, self.env.environ, f"connector/{self.name} command"
+            )
+        self.next_id += 1
+        self.proc.send({"id": self.next_id, "operation": operation, "input": payload})
+        reply = self.proc.receive(self.TIMEOUT_S)
+        if reply is None:
+            code = self.proc.proc.wait()
+            self.proc = None
+            raise ToolError(f"connector/{self.name} command exited (code {code}) without answering")
+        if reply.get("id") != self.next_id:
+            raise ToolError(
+                f"connector/{self.name} answered id {reply.get('id')!r}, expected {self.next_id}"
+            )
+        if "error" in reply:
+            err = reply["error"]
+            msg = err.get("message") if isinstance(err, dict) else err
+            raise ToolError(f"connector/{self.name}: {msg}")
+        return _object(reply.get("output"), f"connector/{self.name} command")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.close()
+            self.proc = None
+
+
+# --- http ------------------------------------------------------------------------------------
+
+
+class HttpTransport:
+    def __init__(self, conn: Resource[ConnectorDoc], env: TransportEnv) -> None:
+        http = conn.doc.spec.transport.http
+        assert http is not None
+        self.http = http
+        self.env = env
+        self.name = conn.name
+
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        url = self.http.url.rstrip("/") + "/" + operation
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.http.auth_env:
+            token = self.env.environ.get(self.http.auth_env)
+            if not token:
+                raise ToolError(
+                    f"connector/{self.name}: environment variable {self.http.auth_env} is not set",
+                    hint="export the bearer token before the run",
+                )
+            headers["Authorization"] = f"Bearer {token}"
+        body = json.dumps(payload).encode()
+        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        timeout = self.http.timeout.total_seconds()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                data = resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:200].decode("utf-8", "replace")
+            raise ToolError(f"connector/{self.name}: HTTP {exc.code} from {url}: {detail}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ToolError(f"connector/{self.name}: cannot reach {url}: {reason}") from exc
+        try:
+            value = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ToolError(f"connector/{self.name}: {url} did not answer JSON") from exc
+        return _object(value, f"connector/{self.name} ({url})")
+
+    def close(self) -> None:
+        pass
+
+
+# --- fixture ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Recorded:
+    operation: str
+    output: dict[str, Any]
+    input: dict[str, Any] | None = None  # exact match
+    match: dict[str, Any] | None = None  # every listed field equal
+    line: int = 0
+
+
+class FixtureTransport:
+    """Recorded responses. Each JSONL line: operation, output, and `input` (exact match),
+    `match` (these fields equal) or neither (the operation's default). First exact match,
+    else the first `match`, else the default, else a ToolError naming the file."""
+
+    def __init__(self, conn: Resource[ConnectorDoc], env: TransportEnv) -> None:
+        rel = conn.doc.spec.transport.fixture or ""
+        self.path = posixpath.normpath(posixpath.join(posixpath.dirname(conn.file), rel))
+        self.env = env
+        self.name = conn.name
+        self.records: dict[str, list[_Recorded]] | None = None
+
+    def _load(self) -> dict[str, list[_Recorded]]:
+        try:
+            data = self.env.read(self.path)
+        except (OSError, KeyError) as exc:
+            raise ToolError(
+                f"connector/{self.name}: cannot read fixture {self.path}",
+                hint="the fixture path is relative to the connector's YAML file",
+            ) from exc
+        out: dict[str, list[_Recorded]] = {}
+        for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ToolError(f"{self.path}:{n}:{exc.colno}: not JSON: {exc.msg}") from exc
+            if not isinstance(obj, dict) or not isinstance(obj.get("operation"), str):
+                raise ToolError(f"{self.path}:{n}:1: a record needs 'operation' and 'output'")
+            if not isinstance(obj.get("output"), dict):
+                raise ToolError(f"{self.path}:{n}:1: 'output' must be a JSON object")
+            rec = _Recorded(obj["operation"], obj["output"], obj.get("input"), obj.get("match"), n)
+            out.setdefault(rec.operation, []).append(rec)
+        return out
+
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.records is None:
+            self.records = self._load()
+        recs = self.records.get(operation, [])
+        for rec in recs:
+            if rec.input is not None and rec.input == payload:
+                return rec.output
+        for rec in recs:
+            if rec.match is not None and all(payload.get(k) == v for k, v in rec.match.items()):
+                return rec.output
+        for rec in recs:
+            if rec.input is None and rec.match is None:
+                return rec.output
+        raise ToolError(
+            f"connector/{self.name}: no recorded response for {operation} with input "
+            f"{json.dumps(payload, sort_keys=True)[:120]}",
+            hint=f"add a line to {self.path}, or a default line without 'input'",
+        )
+
+    def close(self) -> None:
+        pass
+
+
+TRANSPORTS: dict[str, Callable[[Resource[ConnectorDoc], TransportEnv], Transport]] = {
+    "python": PythonTransport,
+    "command": CommandTransport,
+    "http": HttpTransport,
+    "fixture": FixtureTransport,
+}
+
+
+def open_transport(conn: Resource[ConnectorDoc], env: TransportEnv) -> Transport:
+    return TRANSPORTS[conn.doc.spec.transport.type](conn, env)
