@@ -89,6 +89,9 @@ _INF = {".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf")}
 _SCALAR_START = frozenset("0123456789-+.~ntfNTF")
 
 _STR = "tag:yaml.org,2002:str"
+# Untagged plain scalars get this tag, so an explicit `!!str 5` stays distinguishable
+# from a plain `5` (BaseResolver gives both the str tag).
+_PLAIN = "agentctl:plain"
 _TAGS = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
@@ -186,8 +189,10 @@ class _Builder:
     def scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
         value: str = node.value
+        if tag == _PLAIN:
+            return resolve_plain(value)
         if tag == _STR:
-            return resolve_plain(value) if not node.style else value
+            return value
         if tag not in _TAGS:
             self.problem(
                 node,
@@ -325,9 +330,16 @@ def _syntax_problem(exc: yaml.YAMLError, text: str) -> YamlProblem:
     return YamlProblem("yaml-syntax", f"YAML syntax error: {message}", line, col, hint)
 
 
+class _PlainLoader(_Loader):
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+
 def parse_documents(text: str) -> Iterator[RawDocument]:
     """Yield each document of a YAML stream; a syntax error ends the stream as a problem."""
-    loader = _Loader(text)
+    loader = _PlainLoader(text)
     index = 0
     try:
         while loader.check_node():
