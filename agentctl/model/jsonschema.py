@@ -13,6 +13,7 @@ Pure: no disk, no clock. The CLI (`agentctl schema`) writes the files.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,7 @@ FIELD_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("Metadata", "description"): "one or two sentences for humans",
     ("Metadata", "labels"): "free-form key/value pairs for grouping and selection",
     ("Metadata", "annotations"): "free-form key/value notes that tools may read",
+    ("RoleSpec", "approves"): "what this role may sign off alone",
     ("HttpTransport", "url"): "the endpoint that receives each operation as a JSON POST",
     ("HttpTransport", "timeout"): "how long one call may take",
     ("Transport", "http"): "call an HTTP endpoint",
@@ -215,6 +217,15 @@ class _Generator(GenerateJsonSchema):
         return False
 
 
+MODELINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)\s*$", re.MULTILINE)
+
+
+def modeline(text: str) -> str | None:
+    """The `$schema=` target of a YAML file's `# yaml-language-server:` comment, if any."""
+    m = MODELINE.search(text)
+    return m.group(1) if m else None
+
+
 def kinds() -> list[str]:
     """The schema names: one per kind (lowercase), and `agentctl` for any document."""
     return [*STEMS, COMBINED]
@@ -324,8 +335,9 @@ def _document(schema: dict[str, Any], kind: str) -> dict[str, Any]:
     out.pop("title", None)
     props = dict(out.get("properties", {}))
     props["kind"] = {"const": kind, "type": "string"}
-    for key in ("apiVersion", "kind"):
-        props[key] = {**props[key], "description": FIELD_DESCRIPTIONS[("Document", key)]}
+    for key in ("apiVersion", "kind", "metadata", "spec"):
+        if key in props:
+            props[key] = {**props[key], "description": FIELD_DESCRIPTIONS[("Document", key)]}
     out["properties"] = props
     return out
 
