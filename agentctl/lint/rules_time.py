@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 from agentctl.findings import Finding, Severity
 from agentctl.lint import LintContext, finding, rule
+from agentctl.model.kinds import Credential
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 EXPIRY_WARNING = timedelta(days=14)
+
+
+def _expires(cred: Credential | None) -> date | None:
+    """When the credential expires; None when there is none or it lies past year 9999."""
+    if cred is None:
+        return None
+    try:
+        return cred.expires
+    except OverflowError:
+        return None
 
 
 @rule(
@@ -68,13 +79,13 @@ expires. After that the runtime refuses to run the agent. Rotate the credential 
 )
 def credential_expired(ctx: LintContext) -> Iterator[Finding]:
     for res in ctx.workspace.charters:
-        cred = res.doc.spec.credential
-        if cred is not None and cred.expires < ctx.today:
+        expires = _expires(res.doc.spec.credential)
+        if expires is not None and expires < ctx.today:
             yield finding(
                 "credential-expired",
                 res,
                 ("spec", "credential"),
-                f"the credential of {res.ref} expired on {cred.expires}",
+                f"the credential of {res.ref} expired on {expires}",
                 "rotate the credential and set credential.issued to the rotation date",
             )
 
@@ -88,14 +99,15 @@ def credential_expired(ctx: LintContext) -> Iterator[Finding]:
 )
 def credential_expiring(ctx: LintContext) -> Iterator[Finding]:
     for res in ctx.workspace.charters:
-        cred = res.doc.spec.credential
-        if cred is not None and ctx.today <= cred.expires <= ctx.today + EXPIRY_WARNING:
-            days = (cred.expires - ctx.today).days
+        expires = _expires(res.doc.spec.credential)
+        # a difference, not today + 14 days: --today may be 9999-12-31
+        if expires is not None and timedelta(0) <= expires - ctx.today <= EXPIRY_WARNING:
+            days = (expires - ctx.today).days
             yield finding(
                 "credential-expiring",
                 res,
                 ("spec", "credential"),
-                f"the credential of {res.ref} expires on {cred.expires} (in {days} days)",
+                f"the credential of {res.ref} expires on {expires} (in {days} days)",
                 "rotate it before then",
             )
 

@@ -32,7 +32,10 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError(
             f"{value!r} is not a duration: write e.g. '90s', '15m', '3h', '90d', '1h30m'"
         )
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # pydantic reports only ValueError: anything else would be a crash
+        raise ValueError(f"{value!r} is too long a duration") from None
 
 
 def format_duration(td: timedelta) -> str:
