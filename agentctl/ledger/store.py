@@ -7,6 +7,7 @@ appending at once serialise cleanly and never fork the chain.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import sqlite3
 import threading
@@ -157,30 +158,50 @@ class Ledger:
 
     def append(self, events: Sequence[LedgerEvent]) -> list[int]:
         """Append `events` in one transaction, chained after the current tail; their seqs."""
+        for e in events:
+            check_event(e)
+        return self._append_checked(events)
+
+    def _append_checked(self, events: Sequence[LedgerEvent]) -> list[int]:
         if not events:
             return []
-        prepared = [_prepare(e) for e in events]
-        with self._lock:
-            conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                tail = conn.execute(
-                    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                seq, prev = (int(tail[0]), bytes.fromhex(tail[1])) if tail else (0, GENESIS)
-                first = seq + 1
-                rows, payloads, edc, classes = _chain(prepared, seq, prev)
-                conn.executemany(schema.INSERT_PAYLOAD, payloads)
-                conn.executemany(schema.INSERT_EVENT, rows)
-                if edc:
-                    conn.executemany(schema.INSERT_EDC, edc)
-                    conn.executemany(schema.INSERT_CLASS, [(c,) for c in classes])
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        # the encoding allocates many small objects and no cycles: pausing the cyclic GC
+        # keeps it from rescanning the caller's heap mid-batch (the loader does the same)
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            prepared = [_prepare(e) for e in events]
+            with self._lock:
+                return self._write(prepared)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _write(self, prepared: list[_Prepared]) -> list[int]:
+        """Hash and insert in one IMMEDIATE transaction (the write lock taken up front, the
+        tail read inside it: a concurrent writer can neither interleave nor fork the chain)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            first = self._insert(prepared)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         return list(range(first, first + len(prepared)))
+
+    def _insert(self, prepared: list[_Prepared]) -> int:
+        conn = self.conn
+        tail = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (int(tail[0]), bytes.fromhex(tail[1])) if tail else (0, GENESIS)
+        rows, payloads, edc, classes = _chain(prepared, seq, prev)
+        conn.executemany(schema.INSERT_PAYLOAD, payloads)
+        conn.executemany(schema.INSERT_EVENT, rows)
+        if edc:
+            conn.executemany(schema.INSERT_EDC, edc)
+            conn.executemany(schema.INSERT_CLASS, [(c,) for c in sorted(classes)])
+        return seq + 1
 
     def writer(self, *, batch: int = 500, max_delay_s: float = 0.2) -> LedgerWriter:
         """A buffering writer: commits every `batch` events or `max_delay_s` after the first."""
@@ -231,7 +252,7 @@ class Ledger:
     def erase(self, hashes: Iterable[str], event: LedgerEvent) -> tuple[list[str], int]:
         """Erase the content of these payloads and record `event` (kind erase) in one
         transaction. Returns the hashes actually erased (present, not yet erased) and the
-        seq of the erase event; its attrs gain the list under "payloads"."""
+        seq of the erase event, whose attrs gain that list under "payloads"."""
         wanted = sorted(set(hashes))
         with self._lock:
             conn = self.conn
@@ -248,21 +269,14 @@ class Ledger:
                     "UPDATE payloads SET content = NULL WHERE hash = ?", [(h,) for h in found]
                 )
                 event.attrs = {**event.attrs, "payloads": found}
-                tail = conn.execute(
-                    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                seq, prev = (int(tail[0]), bytes.fromhex(tail[1])) if tail else (0, GENESIS)
-                rows, payloads, edc, classes = _chain([_prepare(event)], seq, prev)
-                conn.executemany(schema.INSERT_PAYLOAD, payloads)
-                conn.executemany(schema.INSERT_EVENT, rows)
-                conn.executemany(schema.INSERT_EDC, edc)
-                conn.executemany(schema.INSERT_CLASS, [(c,) for c in classes])
+                check_event(event)
+                seq = self._insert([_prepare(event)])
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return found, seq + 1
+        return found, seq
 
 
 class LedgerWriter:
@@ -288,7 +302,7 @@ class LedgerWriter:
         if not self._buf:
             return []
         buf, self._buf = self._buf, []
-        seqs = self.ledger.append(buf)
+        seqs = self.ledger._append_checked(buf)
         self.seqs.extend(seqs)
         return seqs
 
@@ -307,7 +321,10 @@ class LedgerWriter:
 
 # -- the chain ---------------------------------------------------------------------------
 
-_Prepared = tuple[LedgerEvent, str | None, str | None, str | None, str, str, list[tuple[str, str]]]
+# (canonical dict with a seq placeholder, row with seq/prev/hash placeholders, payloads,
+#  data classes): all an event needs before it has a place in the chain. Built outside the
+#  write lock so concurrent writers hold it only for the hashing and the inserts.
+_Prepared = tuple[dict[str, Any], list[Any], list[tuple[str, str]], list[str]]
 
 
 def _payload(value: Any, out: list[tuple[str, str]]) -> str | None:
@@ -320,89 +337,96 @@ def _payload(value: Any, out: list[tuple[str, str]]) -> str | None:
 
 
 def _prepare(e: LedgerEvent) -> _Prepared:
-    """Everything about an event that does not depend on its place in the chain."""
-    check_event(e)
     payloads: list[tuple[str, str]] = []
-    ih = _payload(e.input, payloads)
-    oh = _payload(e.output, payloads)
-    ph = _payload(e.prompt, payloads)
-    classes = sorted(set(e.data_classes))
-    dc = orjson.dumps(classes).decode()
-    attrs = redact_bytes(encode_json(e.attrs or {})).decode()
-    return (e, ih, oh, ph, dc, attrs, payloads)
+    ih = None if e.input is None else _payload(e.input, payloads)
+    oh = None if e.output is None else _payload(e.output, payloads)
+    ph = None if e.prompt is None else _payload(e.prompt, payloads)
+    classes = e.data_classes
+    if classes:
+        classes = sorted(set(classes))
+        dc = orjson.dumps(classes).decode()
+    else:
+        dc = "[]"
+    attrs = redact_bytes(encode_json(e.attrs)).decode() if e.attrs else "{}"
+    cost = float(e.cost_usd)
+    tokens = int(e.tokens)
+    latency = float(e.latency_ms)
+    # keys in sorted order: the same bytes as OPT_SORT_KEYS without sorting per row;
+    # "seq" keeps its place when it is filled in later
+    body = {
+        "attrs": attrs,
+        "cost_usd": cost,
+        "data_classes": dc,
+        "git_commit": e.commit,
+        "input_hash": ih,
+        "kind": e.kind,
+        "latency_ms": latency,
+        "operation": e.operation,
+        "output_hash": oh,
+        "parent_span_id": e.parent_span_id,
+        "principal": e.principal,
+        "principal_version": e.principal_version,
+        "prompt_hash": ph,
+        "seq": 0,
+        "span_id": e.span_id,
+        "status": e.status,
+        "tokens": tokens,
+        "trace_id": e.trace_id,
+        "ts": e.ts,
+    }
+    row = [
+        0,
+        e.ts,
+        e.kind,
+        e.trace_id,
+        e.span_id,
+        e.parent_span_id,
+        e.principal,
+        e.principal_version,
+        e.commit,
+        e.operation,
+        e.status,
+        ih,
+        oh,
+        ph,
+        dc,
+        cost,
+        tokens,
+        latency,
+        attrs,
+        "",
+        "",
+    ]
+    return body, row, payloads, classes
 
 
 def _chain(
     prepared: list[_Prepared], seq: int, prev: bytes
-) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]], list[tuple[Any, ...]], set[str]]:
-    rows: list[tuple[Any, ...]] = []
+) -> tuple[list[list[Any]], list[tuple[str, str]], list[tuple[Any, ...]], set[str]]:
+    rows: list[list[Any]] = []
     payloads: list[tuple[str, str]] = []
     edc: list[tuple[Any, ...]] = []
     classes: set[str] = set()
     sha = hashlib.sha256
     dumps = orjson.dumps
-    for e, ih, oh, ph, dc, attrs, pl in prepared:
+    prev_hex = prev.hex()
+    for body, row, pl, dcs in prepared:
         seq += 1
-        cost = float(e.cost_usd)
-        tokens = int(e.tokens)
-        latency = float(e.latency_ms)
-        # keys in sorted order: the same bytes as OPT_SORT_KEYS, without the sort
-        body = dumps(
-            {
-                "attrs": attrs,
-                "cost_usd": cost,
-                "data_classes": dc,
-                "git_commit": e.commit,
-                "input_hash": ih,
-                "kind": e.kind,
-                "latency_ms": latency,
-                "operation": e.operation,
-                "output_hash": oh,
-                "parent_span_id": e.parent_span_id,
-                "principal": e.principal,
-                "principal_version": e.principal_version,
-                "prompt_hash": ph,
-                "seq": seq,
-                "span_id": e.span_id,
-                "status": e.status,
-                "tokens": tokens,
-                "trace_id": e.trace_id,
-                "ts": e.ts,
-            }
-        )
-        digest = sha(prev + body).digest()
-        rows.append(
-            (
-                seq,
-                e.ts,
-                e.kind,
-                e.trace_id,
-                e.span_id,
-                e.parent_span_id,
-                e.principal,
-                e.principal_version,
-                e.commit,
-                e.operation,
-                e.status,
-                ih,
-                oh,
-                ph,
-                dc,
-                cost,
-                tokens,
-                latency,
-                attrs,
-                prev.hex(),
-                digest.hex(),
-            )
-        )
-        prev = digest
+        body["seq"] = seq
+        digest = sha(prev + dumps(body)).digest()
+        digest_hex = digest.hex()
+        row[0] = seq
+        row[19] = prev_hex
+        row[20] = digest_hex
+        rows.append(row)
+        prev, prev_hex = digest, digest_hex
         if pl:
             payloads.extend(pl)
-        if e.data_classes:
-            for c in set(e.data_classes):
-                edc.append((seq, c, e.ts, e.principal))
-                classes.add(c)
+        if dcs:
+            ts, principal = row[1], row[6]
+            for c in dcs:
+                edc.append((seq, c, ts, principal))
+            classes.update(dcs)
     return rows, payloads, edc, classes
 
 
