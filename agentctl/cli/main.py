@@ -10,9 +10,9 @@ import contextlib
 import importlib
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -33,6 +33,11 @@ COMMANDS: dict[str, str] = {
 }
 
 INTERNAL_ERROR = 3
+
+# The usage-error base class of the click that typer runs on: typer >= 0.2x vendors its own
+# copy (typer._click), older typers use click itself. Importing `click` would both load a
+# second click at every start-up and miss the vendored copy's errors (exit 3, not 2).
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 app = typer.Typer(
     name="agentctl",
@@ -82,6 +87,8 @@ _register()
 
 
 def _crash_log(text: str) -> Path:
+    import tempfile  # lazy: only a crash needs it, and every start-up would pay for it
+
     folder = Path(os.environ.get("AGENTCTL_CRASH_DIR") or tempfile.gettempdir())
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="agentctl-crash-", suffix=".log", dir=folder)
@@ -92,8 +99,6 @@ def _crash_log(text: str) -> Path:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with `argv` and return the exit code (what tests and other programs call)."""
-    import click
-
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
@@ -101,12 +106,12 @@ def run(argv: list[str] | None = None) -> int:
     except AgentctlError as exc:
         _print_error(exc.message, exc.hint)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("interrupted\n")
         return ExitCode.INTERRUPTED
-    except click.ClickException as exc:
+    except _CLICK_ERROR as exc:
         exc.show()
         return ExitCode.USAGE
     except KeyboardInterrupt:
