@@ -79,3 +79,21 @@ def cel_invalid(ctx: LintContext) -> Iterator[Finding]:
                     ".".join(map(str, path)),
                     res.ref,
                 )
+        if res.kind == "EvalSuite":
+            yield from _file_case_problems(ctx, res)
+
+
+def _file_case_problems(ctx: LintContext, res: Resource[Any]) -> Iterator[Finding]:
+    """Assertions of cases kept in a JSONL cases file, located in that file."""
+    for site in ctx.workspace.file_cases.get(res.ref, []):
+        for j, source in enumerate(site.case.assert_):
+            for problem in expr.check(source, expr.CONTEXTS["assertion"]):
+                yield Finding(
+                    "cel-invalid",
+                    Severity.ERROR,
+                    f"case {site.case.id!r} assert[{j}]: {problem.message}",
+                    site.locate("assert"),
+                    problem.hint,
+                    f"assert[{j}]",
+                    res.ref,
+                )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from agentctl.findings import Finding, Severity
 from agentctl.lint import LintContext, finding, rule
 from agentctl.lint.rules_refs import _charter_refs, _role_refs
+from agentctl.workspace.cases import suite_cases
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -161,16 +162,20 @@ def suite_empty(ctx: LintContext) -> Iterator[Finding]:
 )
 def duplicate_case_id(ctx: LintContext) -> Iterator[Finding]:
     for res in ctx.workspace.suites:
-        seen: set[str] = set()
-        for i, case in enumerate(res.doc.spec.cases):
+        seen: dict[str, str] = {}
+        for site in suite_cases(ctx.workspace, res):
+            case = site.case
             if case.id in seen:
-                yield finding(
+                yield Finding(
                     "duplicate-case-id",
-                    res,
-                    ("spec", "cases", i, "id"),
-                    f"case id {case.id!r} is used twice",
+                    Severity.ERROR,
+                    f"case id {case.id!r} is used twice (first at {seen[case.id]})",
+                    site.locate("id"),
+                    "give each case of a suite its own id",
+                    resource=res.ref,
                 )
-            seen.add(case.id)
+            else:
+                seen[case.id] = site.where
 
 
 @rule(
@@ -191,14 +196,15 @@ def expect_denial_unknown(ctx: LintContext) -> Iterator[Finding]:
         d for c in ws.connectors for o in c.doc.spec.operations.values() for d in o.data_classes
     }
     for res in ws.suites:
-        for i, case in enumerate(res.doc.spec.cases):
-            for j, what in enumerate(case.expect_denial):
+        for site in suite_cases(ws, res):
+            for j, what in enumerate(site.case.expect_denial):
                 if what not in known and what not in classes:
-                    yield finding(
+                    yield Finding(
                         "expect-denial-unknown",
-                        res,
-                        ("spec", "cases", i, "expect_denial", j),
+                        Severity.WARNING,
                         f"{what!r} is neither a scope nor a data class of any connector",
+                        site.locate("expect_denial", j),
+                        resource=res.ref,
                     )
 
 

@@ -79,6 +79,8 @@ class Workspace:
     name: str | None = None
     # refs of documents that failed validation: references to them are not reported again
     broken: frozenset[str] = frozenset()
+    # suite ref → cases read from its cases_file (agentctl.workspace.cases.CaseSite)
+    file_cases: dict[str, list[Any]] = field(default_factory=dict)
     by_kind: dict[str, dict[str, Resource[Any]]] = field(default_factory=dict)
     duplicates: list[tuple[Resource[Any], Resource[Any]]] = field(default_factory=list)
     _scopes: dict[str, list[OperationRef]] | None = field(default=None, repr=False)

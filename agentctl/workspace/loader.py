@@ -10,7 +10,7 @@ import fnmatch
 import gc
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,6 +40,8 @@ class Source:
     paths: frozenset[str]
     rev: str | None = None
     commit: str | None = None
+    # reads one more file on demand (cases files named by suites); None: nothing more to read
+    reader: Callable[[str], bytes | None] | None = None
 
 
 @dataclass
@@ -110,7 +112,12 @@ def read_tree(root: Path, only: list[Path] | None = None) -> Source:
     if only:
         wanted = [_rel_to(root, p) for p in only]
         files = [f for f in files if f.path == SETTINGS_FILE or _under(f.path, wanted)]
-    return Source(files, frozenset(paths))
+
+    def reader(rel: str) -> bytes | None:
+        full = root / rel
+        return full.read_bytes() if rel in paths and full.is_file() else None
+
+    return Source(files, frozenset(paths), reader=reader)
 
 
 def _rel_to(root: Path, p: Path) -> str:
@@ -170,7 +177,12 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
     if only:
         wanted = [_rel_to(root, p) for p in only]
         files = [f for f in files if f.path == SETTINGS_FILE or _under(f.path, wanted)]
-    return Source(files, frozenset(paths), rev=rev, commit=commit.hexsha)
+
+    def reader(rel: str) -> bytes | None:
+        blob = blobs.get(rel) if rel in paths else None
+        return bytes(blob.data_stream.read()) if blob is not None else None
+
+    return Source(files, frozenset(paths), rev=rev, commit=commit.hexsha, reader=reader)
 
 
 def restrict(findings: list[Finding], root: Path, only: list[Path]) -> list[Finding]:
@@ -311,4 +323,14 @@ def load_workspace(
 ) -> LoadResult:
     """The shell's one call: read from disk or git, then build."""
     source = read_revision(root, rev, only) if rev else read_tree(root, only)
-    return build_workspace(source)
+    result = build_workspace(source)
+    if source.reader is not None:
+        from agentctl.workspace.cases import attach_cases, needed_files
+
+        extra: dict[str, bytes] = {}
+        for _, path in needed_files(result.workspace):
+            data = source.reader(path)
+            if data is not None:
+                extra[path] = data
+        result.findings.extend(attach_cases(result.workspace, extra))
+    return result
