@@ -158,14 +158,18 @@ def validation_findings(
 _TYPE_TAGS = {"str", "int", "float", "bool", "function-after", "function-before", "list", "dict"}
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _hint_for(err: Any) -> str | None:
     etype = err["type"]
     if etype in ("string_type", "int_type", "float_type", "bool_type"):
         want = etype.split("_")[0]
-        got = type(err.get("input")).__name__
+        got = _a(type(err.get("input")).__name__)
         if want == "string":
-            return f"got a {got}: quote the value to make it a string"
-        return f"expected a {want}, got a {got}"
+            return f"got {got}: quote the value to make it a string"
+        return f"expected {_a(want)}, got {got}"
     if etype == "literal_error":
         return "use one of the values listed"
     if etype in ("list_type", "dict_type", "model_type"):
