@@ -296,6 +296,7 @@ class AgentRun:
         r = self.result
         r.asks += 1
         r.steps += 1
+        r.tools[target_ref] = r.tools.get(target_ref, 0) + 1
         r.cost_usd += res.cost_usd
         r.tokens += res.tokens
         r.data_classes.update(res.data_classes)
