@@ -54,6 +54,14 @@ def loader_rule(id: str, severity: Severity, summary: str, explanation: str) -> 
     RULES[id] = Rule(id, severity, summary, explanation.strip(), None, "load")
 
 
+def key_path(path: tuple[str | int, ...]) -> str:
+    """`spec.gates[0].suite`: the same spelling as the loader's schema findings."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
+
+
 def finding(
     rule_id: str,
     res: Resource[Any],
@@ -66,7 +74,7 @@ def finding(
 ) -> Finding:
     """A finding about `res` at the key `path` of its document."""
     sev = severity or RULES[rule_id].severity
-    keypath = ".".join(str(p) for p in path) if path else None
+    keypath = key_path(path) if path else None
     return Finding(rule_id, sev, message, res.location(*path, key=key), hint, keypath, res.ref)
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint import LintContext, finding, key_path, rule
 from agentctl.model.kinds import Action, CharterDoc, Limits
 from agentctl.model.workspace import Resource, Workspace
 
@@ -150,7 +150,7 @@ def ratio_range(ctx: LintContext) -> Iterator[Finding]:
                     "ratio-out-of-range",
                     res,
                     path,
-                    f"{'.'.join(map(str, path[1:]))} is {v:g}: ratios lie in [0, 1]",
+                    f"{key_path(path[1:])} is {v:g}: ratios lie in [0, 1]",
                     hint,
                 )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentctl import expr
 from agentctl.findings import Finding, Location, Severity
-from agentctl.lint import LintContext, rule
+from agentctl.lint import LintContext, key_path, rule
 from agentctl.model.workspace import Resource
 from agentctl.workspace.yamlload import YMap
 
@@ -73,10 +73,10 @@ def cel_invalid(ctx: LintContext) -> Iterator[Finding]:
                 yield Finding(
                     "cel-invalid",
                     Severity.ERROR,
-                    f"{'.'.join(map(str, path))}: {problem.message}",
+                    f"{key_path(path)}: {problem.message}",
                     _location(res, path, problem.column),
                     problem.hint,
-                    ".".join(map(str, path)),
+                    key_path(path),
                     res.ref,
                 )
         if res.kind == "EvalSuite":
