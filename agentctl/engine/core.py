@@ -1,0 +1,405 @@
+"""The policy engine: events in, decisions out. No clock, no I/O.
+
+For each event the engine keeps the latest value of every metric, picks the policies whose
+`on:` matches, and evaluates their conditions against ONE prepared CEL context. A policy
+whose condition has held for `for:` (judged by event time) would fire; cooldown, bounds
+and budget may suppress it; otherwise its actions' inputs are computed, its cost
+estimated, its approvals resolved, and a decision emitted. docs/simulate.md has the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from agentctl import expr
+from agentctl.engine import approvals as approvals_mod
+from agentctl.engine.approvals import ApprovalStep
+from agentctl.engine.compiled import CompiledPolicy, Role
+from agentctl.engine.events import Event, format_ts
+from agentctl.model.types import format_duration
+
+OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
+SUPPRESS_REASONS = ("cooldown", "bound", "budget")
+ACTED = frozenset({"fired", "needs_approval", "escalated"})
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAction:
+    type: str
+    target: str
+    input: Any
+    cost_usd: Decimal | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "target": self.target,
+            "input": self.input,
+            "cost_usd": None if self.cost_usd is None else float(self.cost_usd),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one policy decided on one event, why, and the values that decided it."""
+
+    seq: int  # the event's place in the stream (its line number)
+    ts: float
+    event_type: str
+    policy: str
+    outcome: str  # one of OUTCOMES
+    code: str  # suppressed: cooldown|bound|budget; error: condition|input|value|approval
+    reason: str
+    cost_usd: Decimal | None = None
+    value_usd: Decimal | None = None
+    actions: tuple[PlannedAction, ...] = ()
+    approvals: tuple[ApprovalStep, ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"suppressed:{self.code}" if self.outcome == "suppressed" else self.outcome
+
+    @property
+    def time(self) -> str:
+        return format_ts(self.ts)
+
+    def approvers(self) -> tuple[str | None, ...]:
+        return tuple(s.approver for s in self.approvals)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "ts": self.time,
+            "line": self.seq,
+            "event_type": self.event_type,
+            "policy": self.policy,
+            "outcome": self.outcome,
+        }
+        if self.code:
+            d["code"] = self.code
+        d["reason"] = self.reason
+        if self.outcome in ACTED:
+            d["cost_usd"] = None if self.cost_usd is None else float(self.cost_usd)
+            d["value_usd"] = None if self.value_usd is None else float(self.value_usd)
+            d["actions"] = [a.to_dict() for a in self.actions]
+            d["approvals"] = [s.to_dict() for s in self.approvals]
+        d["values"] = dict(self.values)
+        return d
+
+
+class PolicyState:
+    """A policy's own memory: since when its condition holds, firings and spend."""
+
+    __slots__ = (
+        "day",
+        "fired_day",
+        "fired_hour",
+        "hour",
+        "last_fired",
+        "month",
+        "pending_since",
+        "spent_day",
+        "spent_month",
+    )
+
+    def __init__(self) -> None:
+        self.pending_since: float | None = None
+        self.last_fired: float | None = None
+        self.day = ""
+        self.fired_day = 0
+        self.hour = ""
+        self.fired_hour = 0
+        self.spent_day = Decimal(0)
+        self.month = ""
+        self.spent_month = Decimal(0)
+
+
+def _dur(seconds: float) -> str:
+    return format_duration(timedelta(seconds=seconds))
+
+
+def _usd(d: Decimal) -> str:
+    return f"${d:,.2f}"
+
+
+class Engine:
+    """Feed events in time order with `feed`; each call returns that event's decisions."""
+
+    def __init__(
+        self, policies: list[CompiledPolicy], roles: dict[str, Role], timezone: str = "UTC"
+    ) -> None:
+        self.policies = sorted(policies, key=lambda p: p.name)
+        self.roles = roles
+        self.tz: tzinfo = UTC if timezone == "UTC" else _zone(timezone)
+        self.states = {p.name: PolicyState() for p in self.policies}
+        self.metrics: dict[str, Any] = {}
+        self._dirty = True
+        self._dispatch: dict[str, tuple[tuple[CompiledPolicy, PolicyState], ...]] = {}
+        self._ctx = expr.context({"event": {}, "metrics": {}, "state": {}, "plan": {}})
+
+    # --- calendar -------------------------------------------------------------------
+
+    def keys(self, ts: float) -> tuple[str, str, str]:
+        """(day, hour, month) of `ts` in the workspace's time zone: bounds and budgets."""
+        dt = datetime.fromtimestamp(ts, self.tz)
+        day = dt.strftime("%Y-%m-%d")
+        return day, f"{day}T{dt.hour:02d}", day[:7]
+
+    def _roll(self, st: PolicyState, ts: float) -> str:
+        day, hour, month = self.keys(ts)
+        if st.day != day:
+            st.day, st.fired_day, st.spent_day = day, 0, Decimal(0)
+        if st.hour != hour:
+            st.hour, st.fired_hour = hour, 0
+        if st.month != month:
+            st.month, st.spent_month = month, Decimal(0)
+        return day
+
+    # --- the loop -------------------------------------------------------------------
+
+    def _watching(self, event_type: str) -> tuple[tuple[CompiledPolicy, PolicyState], ...]:
+        found = self._dispatch.get(event_type)
+        if found is None:
+            found = tuple((p, self.states[p.name]) for p in self.policies if p.watches(event_type))
+            self._dispatch[event_type] = found
+        return found
+
+    def feed(self, ev: Event) -> list[Decision]:
+        if ev.metrics:
+            self.metrics.update(ev.metrics)
+            self._dirty = True
+        watching = self._dispatch.get(ev.type)
+        if watching is None:
+            watching = self._watching(ev.type)
+        if not watching:
+            return []
+        ctx = self._ctx
+        ctx.add_variable("event", ev.cel)
+        if self._dirty:
+            ctx.add_variable("metrics", self.metrics)
+            self._dirty = False
+        out: list[Decision] = []
+        for p, st in watching:
+            if p.uses_state:
+                ctx.add_variable("state", self._state_var(st, ev.ts))
+            try:
+                held = p.condition.evaluate(ctx)
+            except expr.CelError as exc:
+                st.pending_since = None
+                out.append(self._error(ev, p, "condition", p.condition.source, exc.message))
+                continue
+            if held is not True:
+                st.pending_since = None
+                if held is not False:
+                    msg = f"gave {_show(held)}, not a bool"
+                    out.append(self._error(ev, p, "condition", p.condition.source, msg))
+                continue
+            if st.pending_since is None:
+                st.pending_since = ev.ts
+            if ev.ts - st.pending_since < p.for_s:
+                continue
+            d = self._would_fire(ev, p, st)
+            if d is not None:
+                out.append(d)
+        return out
+
+    def _state_var(self, st: PolicyState, ts: float) -> dict[str, Any]:
+        day, hour, month = self.keys(ts)
+        return {
+            "pending_since": "" if st.pending_since is None else format_ts(st.pending_since),
+            "held_s": 0.0 if st.pending_since is None else ts - st.pending_since,
+            "last_fired": "" if st.last_fired is None else format_ts(st.last_fired),
+            "fired_today": float(st.fired_day if st.day == day else 0),
+            "fired_this_hour": float(st.fired_hour if st.hour == hour else 0),
+            "spent_today_usd": float(st.spent_day if st.day == day else 0),
+            "spent_month_usd": float(st.spent_month if st.month == month else 0),
+        }
+
+    def _error(self, ev: Event, p: CompiledPolicy, where: str, source: str, msg: str) -> Decision:
+        return Decision(
+            ev.seq,
+            ev.ts,
+            ev.type,
+            p.name,
+            "error",
+            where,
+            f"{where}: {msg}",
+            values=(("expression", source), ("error", msg)),
+        )
+
+    def _suppress(
+        self, ev: Event, p: CompiledPolicy, code: str, reason: str, values: dict[str, Any]
+    ) -> Decision:
+        return Decision(
+            ev.seq, ev.ts, ev.type, p.name, "suppressed", code, reason, values=tuple(values.items())
+        )
+
+    def _would_fire(self, ev: Event, p: CompiledPolicy, st: PolicyState) -> Decision | None:
+        ts = ev.ts
+        if p.cooldown_s and st.last_fired is not None and ts - st.last_fired < p.cooldown_s:
+            left = p.cooldown_s - (ts - st.last_fired)
+            return self._suppress(
+                ev,
+                p,
+                "cooldown",
+                f"cooldown {_dur(p.cooldown_s)} after firing at {format_ts(st.last_fired)}; "
+                f"{_dur(left)} left",
+                {
+                    "last_fired": format_ts(st.last_fired),
+                    "cooldown": _dur(p.cooldown_s),
+                    "remaining": _dur(left),
+                },
+            )
+        day = self._roll(st, ts)
+        if p.max_per_day is not None and st.fired_day >= p.max_per_day:
+            return self._suppress(
+                ev,
+                p,
+                "bound",
+                f"max_per_day {p.max_per_day} reached on {day}",
+                {"bound": "max_per_day", "limit": p.max_per_day, "count": st.fired_day, "day": day},
+            )
+        if p.max_per_hour is not None and st.fired_hour >= p.max_per_hour:
+            return self._suppress(
+                ev,
+                p,
+                "bound",
+                f"max_per_hour {p.max_per_hour} reached in hour {st.hour}",
+                {"bound": "max_per_hour", "limit": p.max_per_hour, "count": st.fired_hour},
+            )
+        for name, limit, spent in (
+            ("per_day_usd", p.per_day_usd, st.spent_day),
+            ("per_month_usd", p.per_month_usd, st.spent_month),
+        ):
+            if limit is not None and spent + p.cost > limit:
+                return self._suppress(
+                    ev,
+                    p,
+                    "budget",
+                    f"budget {name} {_usd(limit)}: {_usd(spent)} spent, this firing "
+                    f"costs {_usd(p.cost)}",
+                    {
+                        "budget": name,
+                        "limit": float(limit),
+                        "spent": float(spent),
+                        "cost": float(p.cost),
+                    },
+                )
+        return self._fire(ev, p, st)
+
+    def _fire(self, ev: Event, p: CompiledPolicy, st: PolicyState) -> Decision:
+        ctx = self._ctx
+        ctx.add_variable("state", self._state_var(st, ev.ts))
+        planned: list[PlannedAction] = []
+        value = Decimal(0)
+        any_value = False
+        for a in p.actions:
+            try:
+                if a.input_expr is not None:
+                    where, source = "input", a.input_expr.source
+                    payload = expr.from_cel(a.input_expr.evaluate(ctx))
+                    if not isinstance(payload, dict):
+                        raise expr.CelError(f"gave {_show(payload)}, not a map")
+                elif a.input_fields:
+                    payload = {}
+                    for key, e in a.input_fields:
+                        where, source = f"input.{key}", e.source
+                        payload[key] = expr.from_cel(e.evaluate(ctx))
+                else:
+                    payload = None
+                if a.value_expr is not None:
+                    where, source = "value", a.value_expr.source
+                    v = a.value_expr.evaluate(ctx)
+                    if isinstance(v, bool) or not isinstance(v, int | float):
+                        raise expr.CelError(f"gave {_show(v)}, not a number")
+                    value += Decimal(repr(float(v))).quantize(CENT)
+                    any_value = True
+            except expr.CelError as exc:
+                code = "value" if where == "value" else "input"
+                return self._error(ev, p, code, source, f"{where}: {exc.message}")
+            planned.append(PlannedAction(a.type, a.target, payload, a.cost))
+        cost = p.cost
+        amount = value if any_value else cost
+        first_input = next((x.input for x in planned if x.type == "invoke"), None)
+        plan = {
+            "policy": p.name,
+            "event_type": ev.type,
+            "charters": [x.target for x in planned if x.type == "invoke"],
+            "input": first_input if first_input is not None else {},
+            "cost_usd": float(cost),
+            "value_usd": float(amount),
+        }
+        ctx.add_variable("plan", expr.to_cel(plan))
+        required: list[str] = []
+        for when, role in p.approvals:
+            try:
+                hit = when.evaluate(ctx)
+            except expr.CelError as exc:
+                return self._error(ev, p, "approval", when.source, exc.message)
+            if hit is True and role not in required:
+                required.append(role)
+            elif hit is not True and hit is not False:
+                return self._error(ev, p, "approval", when.source, f"gave {_show(hit)}, not a bool")
+        steps = tuple(approvals_mod.resolve(r, amount, self.roles) for r in required)
+        escalate_actions = [x.target for x in planned if x.type == "escalate"]
+        if any(s.escalated for s in steps) or escalate_actions:
+            outcome = "escalated"
+            reason = approvals_mod.describe(steps) if steps else ""
+            if escalate_actions:
+                extra = "escalate to " + ", ".join(escalate_actions)
+                reason = f"{reason}; {extra}" if reason else extra
+        elif steps:
+            outcome = "needs_approval"
+            reason = approvals_mod.describe(steps) + f" ({_usd(amount)})"
+        else:
+            outcome = "fired"
+            reason = ", ".join(f"{x.type} {x.target}" for x in planned)
+        held = ev.ts - (st.pending_since if st.pending_since is not None else ev.ts)
+        values: dict[str, Any] = {}
+        if p.for_s:
+            values["held"] = _dur(held)
+            values["for"] = _dur(p.for_s)
+        for name in p.metric_names:
+            values[f"metrics.{name}"] = self.metrics.get(name)
+        st.last_fired = ev.ts
+        st.fired_day += 1
+        st.fired_hour += 1
+        st.spent_day += cost
+        st.spent_month += cost
+        return Decision(
+            ev.seq,
+            ev.ts,
+            ev.type,
+            p.name,
+            outcome,
+            "",
+            reason,
+            cost,
+            amount,
+            tuple(planned),
+            steps,
+            tuple(values.items()),
+        )
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from agentctl.errors import ConfigError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone {name!r} in agentctl.yaml defaults.timezone",
+            hint="use an IANA name such as Europe/Berlin, or UTC",
+        ) from exc

@@ -1,0 +1,70 @@
+"""`agentctl simulate --format json`: every decision, summaries, expectations, flips."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agentctl import FORMAT_VERSION, __version__
+from agentctl.engine.events import format_ts
+from agentctl.render.json import dumps
+
+if TYPE_CHECKING:
+    from agentctl.simulate.compare import CompareRun
+    from agentctl.simulate.report import SimRun
+
+
+def _ts(ts: float | None) -> str | None:
+    return None if ts is None else format_ts(ts)
+
+
+def _side(run: SimRun) -> dict[str, Any]:
+    return {"rev": run.rev, "commit": run.commit, "timezone": run.timezone}
+
+
+def run_data(run: SimRun) -> dict[str, Any]:
+    return {
+        "title": run.title,
+        "events_file": run.events_file,
+        "workspace": _side(run),
+        "events": run.events,
+        "first_ts": _ts(run.first_ts),
+        "last_ts": _ts(run.last_ts),
+        "decisions": run.decisions,
+        "passed": not run.failed,
+        "policies": [p.to_dict() for p in run.policies],
+        "expectations": [c.to_dict() for c in run.checks],
+        "timeline": [e.to_dict() for e in run.timeline],
+        "timeline_dropped": run.timeline_dropped,
+        "findings": [f.to_dict() for f in run.findings],
+        "findings_dropped": run.findings_dropped,
+    }
+
+
+def _head() -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "tool": {"name": "agentctl", "version": __version__}}
+
+
+def render(runs: list[SimRun], *, color: bool = False, limit: int = 0) -> str:
+    return dumps({**_head(), "kind": "simulation", "runs": [run_data(r) for r in runs]})
+
+
+def compare_data(cmp: CompareRun) -> dict[str, Any]:
+    return {
+        "title": cmp.title,
+        "events_file": cmp.events_file,
+        "base": _side(cmp.base),
+        "head": _side(cmp.head),
+        "events": cmp.head.events,
+        "flips": cmp.flips,
+        "totals": cmp.totals(),
+        "policies": [p.to_dict() for p in cmp.policies],
+        "summary": {
+            "base": [p.to_dict() for p in cmp.base.policies],
+            "head": [p.to_dict() for p in cmp.head.policies],
+        },
+        "findings": [f.to_dict() for f in cmp.findings],
+    }
+
+
+def render_compare(runs: list[CompareRun], *, color: bool = False) -> str:
+    return dumps({**_head(), "kind": "comparison", "runs": [compare_data(r) for r in runs]})

@@ -1,0 +1,110 @@
+"""Finding the scenarios to run: by name in the workspace, or a Scenario file anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentctl.errors import FindingsError, UsageError
+from agentctl.findings import Finding, Location, Severity
+from agentctl.model.kinds import ScenarioDoc, ScenarioSpec
+from agentctl.model.workspace import Resource, Workspace
+
+
+@dataclass
+class Scenario:
+    name: str
+    file: str  # where it was defined (workspace-relative when inside the workspace)
+    spec: ScenarioSpec
+    events_path: Path
+    events_display: str
+    where: Callable[[int, str], Location]
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def from_resource(res: Resource[ScenarioDoc], root: Path) -> Scenario:
+    from agentctl.lint.rules_refs import resolve_path
+
+    rel = resolve_path(res, res.doc.spec.events)
+
+    def where(i: int, key: str) -> Location:
+        return res.location("spec", "expect", i, key)
+
+    return Scenario(res.name, res.file, res.doc.spec, root / rel, rel, where)
+
+
+def from_file(path: Path, root: Path) -> Scenario:
+    """A Scenario document in a file the workspace does not hold (or excludes)."""
+    from agentctl.model.validate import validate_document
+    from agentctl.workspace.yamlload import parse_bytes, position
+
+    display = _display(path, root)
+
+    def problem(p: Any) -> Finding:
+        return Finding(
+            p.code, Severity(p.severity), p.message, Location(display, p.line, p.column), p.hint
+        )
+
+    docs, problems = parse_bytes(path.read_bytes())
+    findings = [problem(p) for p in problems]
+    found: list[tuple[ScenarioDoc, Any]] = []
+    for doc in docs:
+        findings.extend(problem(p) for p in doc.problems)
+        if doc.data is None:
+            continue
+        model, errs = validate_document(doc.data, display, None, doc.line)
+        findings.extend(errs)
+        if isinstance(model, ScenarioDoc):
+            found.append((model, doc.data))
+    if findings:
+        raise FindingsError(f"{display} is not a valid Scenario", findings)
+    if len(found) != 1:
+        raise UsageError(
+            f"{display} holds {len(found)} Scenario documents",
+            hint="a scenario file holds exactly one 'kind: Scenario' document",
+        )
+    model, raw = found[0]
+
+    def where(i: int, key: str) -> Location:
+        pos = position(raw, ("spec", "expect", i, key)) or (1, 1)
+        return Location(display, pos[0], pos[1])
+
+    events = (path.parent / model.spec.events).resolve()
+    return Scenario(model.metadata.name, display, model.spec, events, _display(events, root), where)
+
+
+def select(ws: Workspace, root: Path, arg: str | None) -> list[Scenario]:
+    """`arg` is a scenario name, `scenario/NAME`, or a file; None: every scenario."""
+    if arg is None:
+        found = sorted(ws.scenarios, key=lambda r: r.name)
+        if not found:
+            raise UsageError(
+                "the workspace has no scenarios",
+                hint="pass a scenario file, or --events FILE to replay a stream",
+            )
+        return [from_resource(r, root) for r in found]
+    name = arg.removeprefix("scenario/")
+    by_name = {r.name: r for r in ws.scenarios}
+    if name in by_name:
+        return [from_resource(by_name[name], root)]
+    path = Path(arg)
+    if path.is_file():
+        rel = _display(path, root)
+        for r in ws.scenarios:
+            if r.file == rel:
+                return [from_resource(r, root)]
+        return [from_file(path, root)]
+    from agentctl.model.validate import did_you_mean
+
+    raise UsageError(
+        f"no scenario or file {arg!r}",
+        hint=did_you_mean(name, by_name) or "scenarios: " + (", ".join(sorted(by_name)) or "none"),
+    )
