@@ -183,12 +183,16 @@ class Guard:
     def check_call(self, ref: OperationRef, elapsed_s: float) -> Denied | None:
         op = ref.op
         name = ref.qualified
+        allowed = set(self.spec.data_classes)
+        bad = [d for d in op.data_classes if d not in allowed]
         if name not in self.granted():
             return Denied(
                 f"charter/{self.name} is not granted scope {op.scope!r} (needed by {name})",
                 rule="scope",
                 scope=op.scope,
                 operation=name,
+                # the classes it may not touch either: red-team cases probe for both
+                data_class=bad[0] if bad else None,
                 hint=f"add {op.scope!r} to spec.tools of charter/{self.name} after review",
             )
         if self.contract_scopes is not None and op.scope not in self.contract_scopes:
@@ -199,8 +203,6 @@ class Guard:
                 scope=op.scope,
                 operation=name,
             )
-        allowed = set(self.spec.data_classes)
-        bad = [d for d in op.data_classes if d not in allowed]
         if bad:
             return Denied(
                 f"charter/{self.name} may not touch data class {', '.join(bad)} "

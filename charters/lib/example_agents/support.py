@@ -28,7 +28,7 @@ def _classify(text: str) -> str:
         return "refund_status"
     if re.search(r"\bcop(y|ies)\b", text, re.I) and _INVOICE.search(text):
         return "invoice_copy"
-    if re.search(r"\b(e-?mail|address)\b", text, re.I):
+    if re.search(r"\b(e-?mail|address)\b", text, re.I) or _EMAIL.search(text):
         return "contact_change"
     return "other"
 

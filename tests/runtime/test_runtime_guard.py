@@ -1,0 +1,178 @@
+"""The guard as a pure core: decisions from charter, workspace, counters and time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rt_helpers import Ws, charter
+
+from agentctl.runtime.errors import Denied, Stopped
+from agentctl.runtime.guard import Counters, Guard, sla_check
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def guard(ws: Ws, name: str, **kw: object) -> Guard:
+    w = ws.workspace()
+    res = w.charter(name)
+    assert res is not None
+    return Guard(w, res, kw.pop("today", TODAY), **kw)  # type: ignore[arg-type]
+
+
+def test_scope_not_granted_is_denied_with_a_hint(ws: Ws) -> None:
+    ws.add(charter("a", tools="[sys.read]"))
+    g = guard(ws, "a")
+    ref = g.resolve("sys.write")
+    assert not isinstance(ref, Denied)
+    d = g.check_call(ref, 0.0)
+    assert isinstance(d, Denied) and not isinstance(d, Stopped)
+    assert d.rule == "scope"
+    assert d.message == "charter/a is not granted scope 'sys.write' (needed by sys.write)"
+    assert d.hint == "add 'sys.write' to spec.tools of charter/a after review"
+
+
+def test_data_class_not_allowed_is_denied(ws: Ws) -> None:
+    ws.add(charter("a", tools="[sys.read]"))
+    g = guard(ws, "a")
+    ref = g.resolve("sys.secret")
+    assert not isinstance(ref, Denied)
+    d = g.check_call(ref, 0.0)
+    assert isinstance(d, Denied) and d.rule == "data-class"
+    assert d.attrs["data_class"] == "pii.ssn"
+    ws.add(charter("b", tools="[sys.read]", data_classes="[pii.ssn]"))
+    assert guard(ws, "b").check_call(ref, 0.0) is None
+
+
+def test_unknown_operation_suggests_the_closest(ws: Ws) -> None:
+    ws.add(charter("a", tools="[sys.read]"))
+    d = guard(ws, "a").resolve("sys.raed")
+    assert isinstance(d, Denied) and d.rule == "unknown-operation"
+    assert d.hint is not None and "sys.read" in d.hint
+
+
+def test_rate_limit_uses_a_sliding_window(ws: Ws) -> None:
+    ws.add(charter("a", tools="[limited.read]"))
+    g = guard(ws, "a")
+    ref = g.resolve("limited.ping")
+    assert not isinstance(ref, Denied)
+    for t in (0.0, 1.0):
+        assert g.check_call(ref, t) is None
+        g.note_call(ref, t)
+    d = g.check_call(ref, 2.0)
+    assert isinstance(d, Denied) and d.rule == "rate-limit"
+    assert g.check_call(ref, 60.5) is None  # the first call left the window
+
+
+def test_paused_and_expired_credential_refuse_the_run(ws: Ws) -> None:
+    ws.add(
+        charter("p", paused="true"),
+        charter("c", credential="{issued: 2026-01-01, lifetime: 90d}"),
+    )
+    d = guard(ws, "p").check_run()
+    assert isinstance(d, Denied) and d.rule == "paused"
+    d = guard(ws, "c").check_run()
+    assert isinstance(d, Denied) and d.rule == "credential-expired"
+    assert "expired on 2026-04-01" in d.message
+    assert guard(ws, "c", today=dt.date(2026, 3, 31)).check_run() is None
+
+
+def test_daily_budget_spent_refuses_the_run(ws: Ws) -> None:
+    ws.add(charter("a", tools="[sys.read]", budget="{per_day: {usd: 1, steps: 10}}"))
+    assert guard(ws, "a", day=Counters(usd=Decimal("0.5"), steps=9)).check_run() is None
+    d = guard(ws, "a", day=Counters(steps=10)).check_run()
+    assert isinstance(d, Stopped) and d.attrs["period"] == "day"
+    d = guard(ws, "a", day=Counters(usd=Decimal("1.01"))).check_run()
+    assert isinstance(d, Stopped) and d.attrs["limit"] == "usd"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    costs=st.lists(st.sampled_from(["read", "write"]), max_size=40),
+    limit=st.sampled_from(["0.05", "0.1", "0.33", "1"]),
+    day_used=st.sampled_from(["0", "0.2", "0.9"]),
+)
+def test_budgets_are_hard_stops(
+    tmp_path_factory: pytest.TempPathFactory, costs: list[str], limit: str, day_used: str
+) -> None:
+    """Whatever the sequence of calls, the allowed spend never passes a limit."""
+    from rt_helpers import make_ws
+
+    ws = make_ws(tmp_path_factory.mktemp("h"))
+    ws.add(
+        charter(
+            "a",
+            tools="[sys.read, sys.write]",
+            budget=f"{{per_run: {{usd: {limit}, tool_calls: 25}}, per_day: {{usd: 1}}}}",
+        )
+    )
+    g = guard(ws, "a", day=Counters(usd=Decimal(day_used)))
+    stopped = False
+    for op in costs:
+        ref = g.resolve(f"sys.{op}")
+        assert not isinstance(ref, Denied)
+        d = g.check_call(ref, 0.0)
+        if d is None:
+            assert not stopped or op == "read"  # a cheaper call may still fit
+            g.note_call(ref, 0.0)
+        else:
+            assert isinstance(d, Stopped) and d.rule == "budget"
+            stopped = True
+    assert g.used.usd <= Decimal(limit)
+    assert g.used.usd + Decimal(day_used) <= 1
+    assert g.used.tool_calls <= 25
+
+
+CONTRACTS = """\
+apiVersion: agentctl/v1
+kind: Contract
+metadata: {name: c1, owner: role/ops}
+spec:
+  consumer: charter/asker
+  provider: charter/helper
+  scopes: [sys.read]
+  valid: {from: 2026-01-01, until: 2026-12-31}
+  cost_ceiling: {per_request_usd: 0.015}
+  sla: {latency: 1m, field_coverage: 1.0, fields: [answer, source], success_rate: 0.99}
+  on_breach: {escalate: role/ops}
+"""
+
+
+def test_contract_checks(ws: Ws) -> None:
+    ws.add(
+        charter("asker", tools="[sys.read]"),
+        charter("helper", tools="[sys.read, sys.write]"),
+        charter("loner", tools="[sys.read]"),
+        CONTRACTS,
+    )
+    g = guard(ws, "asker")
+    found = g.check_ask("charter/helper", 0.0)
+    assert not isinstance(found, Denied)
+    contract, target = found
+    assert contract.name == "c1" and target.name == "helper"
+    assert g.ask_ceiling(contract.doc) == Decimal("0.015")
+    d = g.check_ask("charter/loner", 0.0)
+    assert isinstance(d, Denied) and d.rule == "contract"
+    assert d.message == "no contract lets charter/asker ask charter/loner"
+    d = guard(ws, "asker", today=dt.date(2027, 1, 1)).check_ask("helper", 0.0)
+    assert isinstance(d, Denied) and d.rule == "contract-validity"
+    d = g.check_ask("charter/nobody", 0.0)
+    assert isinstance(d, Denied) and d.rule == "unknown-charter"
+
+
+def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
+    ws.add(charter("asker"), charter("helper"), CONTRACTS)
+    c = ws.workspace().get("contract/c1").doc
+    assert not sla_check(c, 1.0, True, {"answer": 1, "source": "x"}).missed
+    r = sla_check(c, 61.0, True, {"answer": 1})
+    assert r.missed and r.field_coverage == 0.5
+    assert r.reasons == [
+        "latency 61.000s over 60s",
+        "field coverage 0.50 under 1 (missing: source)",
+    ]
+    assert sla_check(c, 1.0, False, None).reasons == [
+        "the request failed (counts against success_rate)"
+    ]
