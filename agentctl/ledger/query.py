@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,3 +166,30 @@ def _events_sql(
         where += f" AND e.seq IN (SELECT d.seq FROM event_data_classes d WHERE 1{sub}{tw})"
         args += sub_args + ta
     return head + (" WHERE 1" + where if where else ""), args
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def resolve_when(text: str, now: _dt.datetime) -> str:
+    """`7d`, `12h`, `30m`, `2w`, `90s` before `now`; or a date / RFC 3339 time; as a ledger ts.
+
+    Raises ValueError with a readable reason.
+    """
+    from agentctl.ledger.events import format_ts
+
+    t = text.strip()
+    if t and t[-1] in _UNITS and t[:-1].isdigit():
+        return format_ts(now - _dt.timedelta(seconds=int(t[:-1]) * _UNITS[t[-1]]))
+    try:
+        if len(t) == 10:
+            moment = _dt.datetime.combine(_dt.date.fromisoformat(t), _dt.time(), _dt.UTC)
+        else:
+            moment = _dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=_dt.UTC)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a duration (7d, 12h, 30m, 2w) nor a date or time"
+        ) from None
+    return format_ts(moment)

@@ -1,0 +1,180 @@
+"""`ledger export`: JSON lines of events, or OTLP JSON (one TracesData per trace per line)
+following the OpenTelemetry GenAI semantic conventions v1.37.0 (Development status)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from agentctl import __version__
+from agentctl.ledger.query import Filters, _events_sql, _row
+from agentctl.ledger.store import Ledger
+
+SEMCONV_VERSION = "1.37.0"
+SCHEMA_URL = f"https://opentelemetry.io/schemas/{SEMCONV_VERSION}"
+SPAN_KIND_INTERNAL = 1
+SPAN_KIND_CLIENT = 3
+STATUS_ERROR = 2
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+
+def events(ledger: Ledger, f: Filters) -> Iterator[dict[str, Any]]:
+    """Matching events with their payloads resolved (None when erased), oldest first."""
+    sql, args = _events_sql(ledger, f)
+    if sql is None:
+        return
+    sql += " ORDER BY e.seq"
+    for r in ledger.conn.execute(sql, args):
+        e = _row(r)
+        for name in ("input", "output", "prompt"):
+            e[name] = ledger.payload(e[f"{name}_hash"])
+        yield e
+
+
+def jsonl(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    for e in rows:
+        yield orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def _nanos(ts: str) -> int:
+    t = _dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.UTC)
+    delta = t - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def _value(v: Any) -> dict[str, Any] | None:
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, int):
+        return {"intValue": str(v)}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    if isinstance(v, str):
+        return {"stringValue": v}
+    if isinstance(v, list):
+        values = [x for x in (_value(i) for i in v) if x is not None]
+        return {"arrayValue": {"values": values}}
+    return None
+
+
+def _attrs(pairs: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for k, v in pairs.items():
+        if v is None:
+            continue
+        val = _value(v)
+        if val is not None:
+            out.append({"key": k, "value": val})
+    return out
+
+
+def _span(e: dict[str, Any], end: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One span for one event (a run_start and its run_end make one span)."""
+    kind, op, attrs = e["kind"], e["operation"] or "", e["attrs"]
+    last = end or e
+    a: dict[str, Any] = {}
+    span_kind = SPAN_KIND_INTERNAL
+    if kind in ("run_start", "run_end"):
+        name = f"invoke_agent {e['principal']}"
+        a["gen_ai.operation.name"] = "invoke_agent"
+    elif kind == "tool_call":
+        name = f"execute_tool {op}"
+        a["gen_ai.operation.name"] = "execute_tool"
+        a["gen_ai.tool.name"] = op
+        a["gen_ai.tool.type"] = "function"
+        a["gen_ai.tool.call.id"] = e["span_id"]
+    elif kind == "model_call":
+        name = f"chat {op}"
+        span_kind = SPAN_KIND_CLIENT
+        a["gen_ai.operation.name"] = "chat"
+        a["gen_ai.request.model"] = op
+        a["gen_ai.provider.name"] = attrs.get("provider")
+    elif kind == "agent_request":
+        target = op.removeprefix("charter/")
+        name = f"invoke_agent {target}"
+        span_kind = SPAN_KIND_CLIENT
+        a["gen_ai.operation.name"] = "invoke_agent"
+        a["agentctl.target"] = op
+        a["agentctl.contract"] = attrs.get("contract")
+        a["agentctl.sla_missed"] = attrs.get("sla_missed")
+    else:
+        name = f"agentctl.{kind} {op}".rstrip()
+    if e["principal"]:
+        a["gen_ai.agent.name"] = e["principal"]
+        a["gen_ai.agent.id"] = f"charter/{e['principal']}"
+    for key in ("input_tokens", "output_tokens"):
+        if isinstance(attrs.get(key), int):
+            a[f"gen_ai.usage.{key}"] = attrs[key]
+    a["agentctl.event.kind"] = kind
+    a["agentctl.principal_version"] = e["principal_version"] or None
+    a["agentctl.git_commit"] = e["git_commit"]
+    a["agentctl.status"] = last["status"]
+    a["agentctl.cost_usd"] = float(e["cost_usd"] + (end["cost_usd"] if end else 0.0))
+    a["agentctl.tokens"] = int(e["tokens"] + (end["tokens"] if end else 0))
+    if e["data_classes"]:
+        a["agentctl.data_classes"] = e["data_classes"]
+    decision = attrs.get("decision") or ("deny" if kind == "denial" else None)
+    a["agentctl.decision"] = decision
+    a["agentctl.reason"] = last["attrs"].get("reason")
+    a["agentctl.ledger.seq"] = last["seq"]
+    a["agentctl.ledger.hash"] = last["hash"]
+    if end is not None:
+        a["agentctl.ledger.start_seq"] = e["seq"]
+        start, stop = _nanos(e["ts"]), _nanos(end["ts"])
+    else:
+        stop = _nanos(e["ts"])
+        start = stop - int(float(e["latency_ms"]) * 1_000_000)
+    span: dict[str, Any] = {
+        "traceId": e["trace_id"],
+        "spanId": e["span_id"],
+        "name": name,
+        "kind": span_kind,
+        "startTimeUnixNano": str(start),
+        "endTimeUnixNano": str(max(start, stop)),
+        "attributes": _attrs(a),
+    }
+    if e["parent_span_id"]:
+        span["parentSpanId"] = e["parent_span_id"]
+    if last["status"] != "ok":
+        reason = last["attrs"].get("reason")
+        span["status"] = {
+            "code": STATUS_ERROR,
+            "message": str(reason) if reason else last["status"],
+        }
+    return span
+
+
+def otlp(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """One OTLP/JSON TracesData per trace, in order of each trace's first event. Ids stay hex,
+    as OTLP/JSON specifies (not protobuf JSON's base64)."""
+    traces: dict[str, list[dict[str, Any]]] = {}
+    for e in rows:
+        traces.setdefault(e["trace_id"], []).append(e)
+    for evs in traces.values():
+        ends = {x["span_id"]: x for x in evs if x["kind"] == "run_end"}
+        starts = {x["span_id"] for x in evs if x["kind"] == "run_start"}
+        spans = []
+        for e in evs:
+            if e["kind"] == "run_end" and e["span_id"] in starts:
+                continue  # folded into its run_start
+            end = ends.get(e["span_id"]) if e["kind"] == "run_start" else None
+            spans.append(_span(e, end))
+        data = {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": _attrs({"service.name": "agentctl"})},
+                    "scopeSpans": [
+                        {
+                            "scope": {"name": "agentctl.ledger", "version": __version__},
+                            "schemaUrl": SCHEMA_URL,
+                            "spans": spans,
+                        }
+                    ],
+                    "schemaUrl": SCHEMA_URL,
+                }
+            ]
+        }
+        yield orjson.dumps(data) + b"\n"

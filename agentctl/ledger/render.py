@@ -1,0 +1,208 @@
+"""Text renderings of ledger results: pure functions of values, 80 columns wide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agentctl.ledger.report import Report
+from agentctl.ledger.verify import VerifyReport
+
+WIDTH = 80
+
+
+def _fit(line: str, width: int = WIDTH) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def verify_text(rep: VerifyReport) -> str:
+    lines = []
+    head = f"ledger {rep.path}: {rep.events} events"
+    if rep.ok:
+        tail = f", chain intact (last seq {rep.last_seq}, {rep.last_hash[:12]}…)"
+        lines.append(head + tail if rep.events else head + ", nothing to verify")
+        if rep.checkpoint is not None:
+            cp = rep.checkpoint
+            lines.append(
+                f"checkpoint: the first {cp['tree_size']} events match its root "
+                f"{str(cp['root_hash'])[:12]}…"
+            )
+    else:
+        n = len(rep.problems)
+        lines.append(head + f", {n} problem{'s' if n != 1 else ''}")
+        for p in rep.problems:
+            lines.append(f"  {p.code}: {p.message}")
+    lines.extend(f"  warning: {w}" for w in rep.warnings)
+    return "\n".join(_fit(x) for x in lines) + "\n"
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"${x:.4f}"
+
+
+def _ms(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x / 1000:.1f}s" if x >= 10_000 else f"{x:.0f}ms"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:.0f}%"
+
+
+def _signed(x: float | None, fmt: str) -> str:
+    if x is None:
+        return ""
+    return ("+" if x >= 0 else "-") + format(abs(x), fmt)
+
+
+def events_table(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return "no matching events\n"
+    lines = [f"{'SEQ':>7} {'TIME (UTC)':<19} {'KIND':<15} {'AGENT':<16} {'STATUS':<7} OPERATION"]
+    for r in rows:
+        line = (
+            f"{r['seq']:>7} {r['ts'][:19].replace('T', ' '):<19} {r['kind'][:15]:<15} "
+            f"{(r['principal'] or '-')[:16]:<16} {r['status'][:7]:<7} {r['operation'] or ''}"
+        )
+        lines.append(_fit(line))
+    return "\n".join(lines) + "\n"
+
+
+def agents_table(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return "no matching events\n"
+    lines = [f"{'AGENT':<32} {'EVENTS':>7}  {'FIRST (UTC)':<16}  {'LAST (UTC)':<16}"]
+    for r in rows:
+        lines.append(
+            _fit(
+                f"{r['agent'][:32]:<32} {r['events']:>7}  "
+                f"{r['first'][:16].replace('T', ' '):<16}  {r['last'][:16].replace('T', ' '):<16}"
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _node_label(evs: list[dict[str, Any]]) -> str:
+    first, last = evs[0], evs[-1]
+    kind = first["kind"]
+    if kind == "run_start":
+        label = f"run {first['principal']}"
+        latency = last["latency_ms"] if last["kind"] == "run_end" else None
+    else:
+        label = f"{kind} {first['operation'] or ''}".rstrip()
+        latency = first["latency_ms"]
+    parts = [label, last["status"]]
+    if latency:
+        parts.append(_ms(latency))
+    cost = sum(e["cost_usd"] for e in evs)
+    if cost:
+        parts.append(f"${cost:.4f}")
+    tokens = sum(e["tokens"] for e in evs)
+    if tokens:
+        parts.append(f"{tokens} tok")
+    classes = sorted({c for e in evs for c in e["data_classes"]})
+    if classes:
+        parts.append("[" + ", ".join(classes) + "]")
+    reason = last["attrs"].get("reason")
+    if reason:
+        parts.append(f"({reason})")
+    return "  ".join(parts)
+
+
+def trace_tree(trace_id: str, events: Sequence[dict[str, Any]]) -> str:
+    """One trace as a tree of spans; events sharing a span id (run start/end) are one node."""
+    spans: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        spans.setdefault(e["span_id"], []).append(e)
+    children: dict[str | None, list[str]] = {}
+    for sid, evs in spans.items():
+        parent = evs[0]["parent_span_id"]
+        if parent not in spans:
+            parent = None
+        children.setdefault(parent, []).append(sid)
+    agents = sorted({e["principal"] for e in events if e["principal"]})
+    start, end = events[0]["ts"], events[-1]["ts"]
+    lines = [
+        f"trace {trace_id}",
+        f"agents: {', '.join(agents) or '-'}   {start[:19].replace('T', ' ')} .. "
+        f"{end[11:19]} UTC   {len(events)} events",
+    ]
+
+    def walk(sid: str, prefix: str, last: bool, top: bool) -> None:
+        branch = "" if top else ("└─ " if last else "├─ ")
+        lines.append(_fit(prefix + branch + _node_label(spans[sid])))
+        kids = children.get(sid, [])
+        inner = prefix + ("" if top else ("   " if last else "│  "))
+        for i, k in enumerate(kids):
+            walk(k, inner, i == len(kids) - 1, False)
+
+    roots = children.get(None, [])
+    for r in roots:
+        walk(r, "", True, True)
+    return "\n".join(lines) + "\n"
+
+
+def report_text(rep: Report) -> str:
+    if not rep.charters:
+        return "no agent activity in the ledger for this period\n"
+    lines: list[str] = []
+    window = f"{rep.since or 'the beginning'} .. {rep.until or 'now'}"
+    lines.append(_fit(f"ledger report, {window}"))
+    head = (
+        f"  {'VERSION':<14}{'RUNS':>5} {'OK':>5} {'COST/ACT':>10} {'P50':>7} {'P95':>7} "
+        f"{'DENY':>5} {'ESC':>4} {'SLA':>4}"
+    )
+    for name, versions in rep.charters.items():
+        lines.append("")
+        lines.append(_fit(f"charter/{name}"))
+        lines.append(head)
+        for v in versions:
+            version = (v.version or "(unknown)").removeprefix("sha256:")[:12]
+            lines.append(
+                _fit(
+                    f"  {version:<14}{v.runs:>5} {_pct(v.success_rate):>5} "
+                    f"{_money(v.cost_per_action):>10} {_ms(v.p50_ms):>7} {_ms(v.p95_ms):>7} "
+                    f"{v.denials:>5} {v.escalations:>4} {sum(v.sla_misses.values()):>4}"
+                )
+            )
+            d = v.delta
+            if d:
+                bits = []
+                if d["success_rate"] is not None:
+                    bits.append(f"ok {_signed(d['success_rate'] * 100, '.0f')}pt")
+                if d["cost_per_action"] is not None:
+                    bits.append(f"cost/act {_signed(d['cost_per_action'], '.4f')}")
+                if d["latency_p95_ms"] is not None:
+                    bits.append(f"p95 {_signed(d['latency_p95_ms'], '.0f')}ms")
+                if d["denials_per_run"] is not None:
+                    bits.append(f"denials/run {_signed(d['denials_per_run'], '.2f')}")
+                if bits:
+                    lines.append(_fit("    vs previous: " + ", ".join(bits)))
+    if rep.contracts:
+        lines.append("")
+        lines.append(f"  {'CONTRACT':<40}{'REQUESTS':>10}{'SLA MISSES':>12}")
+        for c in rep.contracts:
+            lines.append(_fit(f"  {c.contract[:40]:<40}{c.requests:>10}{c.sla_misses:>12}"))
+    return "\n".join(lines) + "\n"
+
+
+def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain table; cells are cut so each line fits the terminal width."""
+    if not columns:
+        return ""
+    cells = [[("NULL" if v is None else str(v)).replace("\n", " ") for v in r] for r in rows]
+    n = len(columns)
+    widths = [max([len(columns[i])] + [len(r[i]) for r in cells]) for i in range(n)]
+    budget = max(WIDTH - 2 * (n - 1), n * 4)
+    while sum(widths) > budget and max(widths) > 4:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+
+    def cut(s: str, w: int) -> str:
+        return s if len(s) <= w else s[: w - 1] + "…"
+
+    lines = ["  ".join(cut(c, w).ljust(w) for c, w in zip(columns, widths, strict=True))]
+    for r in cells:
+        lines.append("  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths, strict=True)))
+    return "\n".join(x.rstrip() for x in lines) + "\n"

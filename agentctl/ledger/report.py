@@ -1,0 +1,184 @@
+"""`ledger report`: per charter and per charter version, how the agent behaved, and how each
+version moved against the one before it (so drift shows)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from agentctl.ledger.query import _time_where
+from agentctl.ledger.store import STEP_KINDS, Ledger
+
+
+@dataclass
+class VersionStats:
+    version: str
+    first_seen: str
+    last_seen: str
+    runs: int = 0
+    finished: int = 0
+    succeeded: int = 0
+    actions: int = 0
+    cost_usd: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    denials: int = 0
+    escalations: int = 0
+    sla_misses: dict[str, int] = field(default_factory=dict)
+    delta: dict[str, float | None] | None = None
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.succeeded / self.finished if self.finished else None
+
+    @property
+    def cost_per_action(self) -> float | None:
+        return self.cost_usd / self.actions if self.actions else None
+
+    @property
+    def p50_ms(self) -> float | None:
+        return percentile(self.latencies_ms, 50)
+
+    @property
+    def p95_ms(self) -> float | None:
+        return percentile(self.latencies_ms, 95)
+
+    @property
+    def denials_per_run(self) -> float | None:
+        return self.denials / self.runs if self.runs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "runs": self.runs,
+            "success_rate": self.success_rate,
+            "actions": self.actions,
+            "cost_usd": round(self.cost_usd, 9),
+            "cost_per_action": _r(self.cost_per_action),
+            "latency_p50_ms": _r(self.p50_ms),
+            "latency_p95_ms": _r(self.p95_ms),
+            "denials": self.denials,
+            "escalations": self.escalations,
+            "sla_misses": dict(sorted(self.sla_misses.items())),
+            "delta": self.delta,
+        }
+
+
+@dataclass
+class ContractStats:
+    contract: str
+    requests: int = 0
+    sla_misses: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        rate = self.sla_misses / self.requests if self.requests else None
+        return {
+            "contract": self.contract,
+            "requests": self.requests,
+            "sla_misses": self.sla_misses,
+            "miss_rate": rate,
+        }
+
+
+@dataclass
+class Report:
+    since: str | None
+    until: str | None
+    charters: dict[str, list[VersionStats]]
+    contracts: list[ContractStats]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": 1,
+            "since": self.since,
+            "until": self.until,
+            "charters": [
+                {"charter": name, "versions": [v.to_dict() for v in versions]}
+                for name, versions in self.charters.items()
+            ],
+            "contracts": [c.to_dict() for c in self.contracts],
+        }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 9)
+
+
+def percentile(values: list[float], p: int) -> float | None:
+    """Nearest-rank percentile (the value at rank ceil(p/100 * n)): no interpolation."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _delta(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(b - a, 9)
+
+
+def build(
+    ledger: Ledger,
+    since: str | None = None,
+    until: str | None = None,
+    agents: list[str] = (),  # type: ignore[assignment]
+) -> Report:
+    where, args = _time_where("ts", since, until)
+    if agents:
+        where += f" AND principal IN ({', '.join('?' * len(agents))})"
+        args += list(agents)
+    sql = (
+        "SELECT principal, principal_version, kind, status, cost_usd, latency_ms, attrs, ts "
+        f"FROM events WHERE principal != ''{where} ORDER BY seq"
+    )
+    stats: dict[tuple[str, str], VersionStats] = {}
+    contracts: dict[str, ContractStats] = {}
+    for principal, version, kind, status, cost, latency, attrs, ts in ledger.conn.execute(
+        sql, args
+    ):
+        key = (principal, version)
+        v = stats.get(key)
+        if v is None:
+            v = stats[key] = VersionStats(version, ts, ts)
+        v.last_seen = ts
+        v.cost_usd += cost
+        if kind == "run_start":
+            v.runs += 1
+        elif kind == "run_end":
+            v.finished += 1
+            v.succeeded += status == "ok"
+            v.latencies_ms.append(latency)
+        elif kind in STEP_KINDS and status != "denied":
+            v.actions += 1
+        if kind == "denial" or status == "denied":
+            v.denials += 1
+        if kind == "escalation":
+            v.escalations += 1
+        if kind == "agent_request" and attrs != "{}":
+            a = orjson.loads(attrs)
+            name = a.get("contract")
+            if isinstance(name, str):
+                c = contracts.setdefault(name, ContractStats(name))
+                c.requests += 1
+                if a.get("sla_missed"):
+                    c.sla_misses += 1
+                    v.sla_misses[name] = v.sla_misses.get(name, 0) + 1
+    charters: dict[str, list[VersionStats]] = {}
+    for (principal, _), v in sorted(stats.items(), key=lambda kv: (kv[0][0], kv[1].first_seen)):
+        charters.setdefault(principal, []).append(v)
+    for versions in charters.values():
+        for before, after in itertools.pairwise(versions):
+            after.delta = {
+                "success_rate": _delta(before.success_rate, after.success_rate),
+                "cost_per_action": _delta(before.cost_per_action, after.cost_per_action),
+                "latency_p50_ms": _delta(before.p50_ms, after.p50_ms),
+                "latency_p95_ms": _delta(before.p95_ms, after.p95_ms),
+                "denials_per_run": _delta(before.denials_per_run, after.denials_per_run),
+            }
+    return Report(since, until, charters, sorted(contracts.values(), key=lambda c: c.contract))
