@@ -127,7 +127,7 @@ def build(
     ledger: Ledger,
     since: str | None = None,
     until: str | None = None,
-    agents: list[str] = (),  # type: ignore[assignment]
+    agents: Sequence[str] = (),
 ) -> Report:
     where, args = _time_where("ts", since, until)
     if agents:
