@@ -203,3 +203,42 @@ def make_ws(tmp_path: Path) -> Ws:
     (root / "lib" / "rt_agents.py").write_text(AGENTS)
     ws = Ws(root, tmp_path / "ledger.db")
     return ws.add()
+
+
+class Server:
+    """A local HTTP server (127.0.0.1, port 0) answering POSTs with `reply(path, body,
+    headers) -> (status, obj)`; it records every request."""
+
+    def __init__(self, reply: Any) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                n = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(n) or b"null")
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                outer.requests.append({"path": self.path, "body": body, "headers": headers})
+                status, obj = reply(self.path, body, headers)
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
