@@ -38,7 +38,6 @@ REDACTED = "[REDACTED]"
 _TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 _HEX = "0123456789abcdef"
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
-_BEARER_B = re.compile(rb"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
 _JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
@@ -111,10 +110,15 @@ def encode_json(value: Any) -> bytes:
 
 
 def redact_bytes(data: bytes) -> bytes:
-    """The ledger's own last line of defence: bearer tokens in already-encoded JSON."""
+    """The ledger's own last line of defence: bearer tokens in already-encoded JSON.
+
+    The cheap test runs on every payload; only a payload that mentions a bearer is decoded,
+    redacted as values (so escapes inside strings are seen as the characters they are) and
+    encoded again.
+    """
     if b"bearer" not in data.lower():
         return data
-    return _BEARER_B.sub(rb"\1 " + REDACTED.encode(), data)
+    return encode_json(_redact(orjson.loads(data), []))
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
