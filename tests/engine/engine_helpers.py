@@ -59,7 +59,10 @@ def workspace(*docs: str, timezone: str = "UTC") -> Workspace:
         "apiVersion: agentctl/v1\nkind: Workspace\nmetadata: {name: t}\n"
         f"spec: {{defaults: {{timezone: {timezone}}}}}\n"
     )
-    files = [SourceFile("agentctl.yaml", settings.encode()), SourceFile("roles.yaml", ROLES.encode())]
+    files = [
+        SourceFile("agentctl.yaml", settings.encode()),
+        SourceFile("roles.yaml", ROLES.encode()),
+    ]
     files.append(SourceFile("charter.yaml", CHARTER.encode()))
     for i, d in enumerate(docs):
         files.append(SourceFile(f"p{i}.yaml", d.encode()))
