@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonS
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-DURATION_PATTERN = r"^(\d+(\.\d+)?(ms|s|m|h|d|w))+$"
+# The JSON Schema patterns accept exactly what the parsers below accept (tests/schema).
+DURATION_PATTERN = r"^\s*(\d+(\.\d+)?(ms|s|m|h|d|w))+\s*$"
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -53,7 +54,7 @@ def format_duration(td: timedelta) -> str:
 
 
 _MONEY = re.compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*(USD)?\s*$", re.IGNORECASE)
-MONEY_PATTERN = r"^\$?-?[0-9,]*\.?[0-9]+( ?USD)?$"
+MONEY_PATTERN = r"^\s*\$?\s*-?[\d,]*\.?\d+\s*([Uu][Ss][Dd])?\s*$"
 
 
 def parse_money(value: Any) -> Decimal:
@@ -213,8 +214,21 @@ Scope = Annotated[
 ]
 
 DATA_CLASS_PATTERN = r"^[a-z0-9][-a-z0-9_]*(\.[-a-z0-9_]+)*$"
+_DATA_CLASS = re.compile(DATA_CLASS_PATTERN)
+
+
+def check_data_class(value: str) -> str:
+    # the published JSON Schema carries the pattern: the model must not accept more
+    if not _DATA_CLASS.match(value):
+        raise ValueError(
+            f"{value!r} is not a data class: write lowercase words joined by '.', e.g. 'pii.ssn'"
+        )
+    return value
+
+
 DataClass = Annotated[
     str,
+    AfterValidator(check_data_class),
     WithJsonSchema({"type": "string", "pattern": DATA_CLASS_PATTERN, "examples": ["pii.ssn"]}),
 ]
 
