@@ -13,7 +13,10 @@ from agentctl.findings import Finding
 
 
 def test_parse_keeps_unknown_fields_and_makes_numbers_doubles() -> None:
-    line = b'{"ts":"2026-03-01T08:00:00+01:00","type":"a","data":{"n":[1,{"m":2}]},"x":3,"metrics":{"r":1}}'
+    line = (
+        b'{"ts":"2026-03-01T08:00:00+01:00","type":"a","data":{"n":[1,{"m":2}]},'
+        b'"x":3,"metrics":{"r":1}}'
+    )
     e = parse_line(line, 7, "f.jsonl")
     assert isinstance(e, Event)
     assert e.seq == 7
