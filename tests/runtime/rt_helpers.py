@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
@@ -242,3 +246,17 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+@pytest.fixture(name="ws")
+def ws_fixture(tmp_path: Path) -> Iterator[Ws]:
+    """A fresh workspace; test modules import this fixture (no conftest here: the name
+    `conftest` belongs to tests/conftest.py, which other folders import)."""
+    before = set(sys.modules)
+    saved = list(sys.path)
+    yield make_ws(tmp_path)
+    # each test has its own lib folder with the same module names: forget them
+    for name in set(sys.modules) - before:
+        if name.startswith(("rt_", "example_", "flaky", "wrong")):
+            del sys.modules[name]
+    sys.path[:] = saved

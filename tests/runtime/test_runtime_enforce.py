@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from rt_helpers import NOW, WORKER, Ws, charter
+from rt_helpers import NOW, WORKER, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 from agentctl.ledger import Ledger
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rt_helpers import Ws, charter
+from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 from agentctl.runtime.errors import Denied, Stopped
 from agentctl.runtime.guard import Counters, Guard, sla_check

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from rt_helpers import Server, Ws, charter
+from rt_helpers import Server, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 KEY = "sk-test-0123456789abcdef"
 

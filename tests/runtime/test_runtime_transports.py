@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from rt_helpers import Server, Ws, charter
+from rt_helpers import Server, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 SECRET = "s3cr3t-token-value-0042"
 
