@@ -9,7 +9,10 @@ from agentctl.cli.common import note
 
 def command(
     directory: Path = typer.Argument(
-        Path("."), help="Where to create the workspace (created if missing).", file_okay=False
+        Path("."),
+        help="Where to create the workspace (created if missing).",
+        file_okay=False,
+        metavar="DIR",
     ),
     name: str = typer.Option(
         None, "--name", "-n", help="The workspace's name (default: from the folder name)."
@@ -18,9 +21,10 @@ def command(
 ) -> int:
     """Create a workspace with one commented example of each kind, ready to lint.
 
-    Writes agentctl.yaml, a role, a connector with a recorded fixture, two charters and
-    their Python code, a policy, a contract, an eval suite, a scenario with its events, and
-    the JSON Schemas that the files' modelines point at (schemas/).
+    Writes agentctl.yaml, two roles, a connector with a recorded fixture, two
+    charters and their Python code, a policy, a contract, an eval suite, a
+    scenario with its events, and the JSON Schemas (schemas/) that the files'
+    modelines point at. Existing files are never overwritten without --force.
 
     Example: agentctl init support-agents && cd support-agents && agentctl lint
     """
@@ -32,8 +36,6 @@ def command(
     from agentctl.scaffold import existing, scaffold, slug, write_files
 
     root = directory.resolve()
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"{directory} exists and is not a folder")
     if name is None:
         name = slug(root.name)
     elif not re.match(NAME_PATTERN, name):

@@ -14,6 +14,7 @@ def command(
         None,
         help="role, connector, charter, policy, contract, evalsuite, scenario, workspace, "
         "or agentctl (any document). Default: list the schemas.",
+        metavar="KIND",
     ),
     out: Path = typer.Option(
         None, "--out", "-o", help="Write the schemas (or KIND's) into this folder.", file_okay=False
@@ -25,10 +26,10 @@ def command(
 ) -> int:
     """JSON Schemas (draft-07) of the kinds, for editors and other validators.
 
-    With KIND, print its schema (always JSON). With --out, write <kind>.schema.json for
-    every kind, plus agentctl.schema.json that accepts any document by its kind. Point an
-    editor at one with a first line such as
-    `# yaml-language-server: $schema=docs/schemas/charter.schema.json`.
+    With KIND, print its schema (always JSON). With --out, write
+    <kind>.schema.json for every kind, plus agentctl.schema.json, which accepts
+    any document by its kind. Point an editor at one with a first line like
+    # yaml-language-server: $schema=docs/schemas/charter.schema.json
 
     Example: agentctl schema --out docs/schemas
     """
