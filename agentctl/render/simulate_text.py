@@ -161,15 +161,15 @@ def render(runs: list[SimRun], *, color: bool = False, limit: int = 40) -> str:
     return body
 
 
-def _flip_line(f: Flip) -> str:
+def _flip_lines(f: Flip) -> list[str]:
     d = f.any
     kind = {"only_old": "only old", "only_new": "only new", "changed": "changed"}[f.kind]
     if f.kind == "changed" and f.old is not None and f.new is not None:
         what = f"{f.old.label} → {f.new.label}" if f.old.label != f.new.label else f.new.label
-        text = f"{what} ({', '.join(f.changes)}): {detail(f.new)}"
+        text = f"{what} ({', '.join(f.changes)}): was {detail(f.old)}; now {detail(f.new)}"
     else:
         text = f"{d.label}: {detail(d)}"
-    return fit(f"    {kind:<8}  {when(d.ts)}  {text}")
+    return wrap(text, f"    {kind:<8}  {when(d.ts)[5:]}  ", 8)
 
 
 def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
@@ -185,8 +185,8 @@ def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
             f"{t['only_new']} only in new, {t['changed']} changed"
         ),
         "",
-        f"  {'policy':<18} {'status':<9} {'old':>5} {'new':>5} {'chg':>5}"
-        f" {'acted':>11} {'spend old → new':>21}",
+        f"  {'policy':<16} {'status':<8} {'old':>4} {'new':>4} {'chg':>4}"
+        f" {'acted':>9} {'spend old → new':>21}",
     ]
     old = {p.name: p for p in cmp.base.policies}
     new = {p.name: p for p in cmp.head.policies}
@@ -197,8 +197,8 @@ def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
         c = p.counts
         out.append(
             fit(
-                f"  {p.policy[:18]:<18} {p.status:<9} {c['only_old']:>5} {c['only_new']:>5}"
-                f" {c['changed']:>5} {acted:>11} {spend:>21}"
+                f"  {p.policy[:16]:<16} {p.status:<8} {c['only_old']:>4} {c['only_new']:>4}"
+                f" {c['changed']:>4} {acted:>9} {spend:>21}"
             )
         )
     examples = [p for p in cmp.policies if p.total]
@@ -208,7 +208,8 @@ def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
         for p in examples:
             out.append(f"  {p.policy}")
             for kind in ("only_old", "only_new", "changed"):
-                out.extend(_flip_line(f) for f in p.examples[kind])
+                for f in p.examples[kind]:
+                    out.extend(_flip_lines(f))
     if cmp.findings:
         out.append("")
         out.append("findings in the event stream")
