@@ -250,12 +250,14 @@ def _walk(conn: sqlite3.Connection, rep: VerifyReport, keep_leaves: bool) -> Non
         rep.problems.append(edc_problem)
     known = {r[0] for r in conn.execute("SELECT name FROM data_classes")}
     used = {r[0] for r in conn.execute("SELECT DISTINCT data_class FROM event_data_classes")}
-    if used - known:
+    if used != known:
+        diff = sorted(used ^ known)
         rep.problems.append(
             Problem(
                 "index",
                 None,
-                "the data_classes table lacks " + ", ".join(sorted(used - known)),
+                "the data_classes table does not match the data-class index: "
+                + ", ".join(diff[:5]),
             )
         )
 
