@@ -135,7 +135,7 @@ def _update(
 
 
 def m_update_event(conn: sqlite3.Connection, rnd: random.Random) -> int | None:
-    seq, col = _update(conn, rnd, "events", "seq", EVENT_COLS)
+    seq, _col = _update(conn, rnd, "events", "seq", EVENT_COLS)
     return seq
 
 
