@@ -44,10 +44,13 @@ def command(
 ) -> int:
     """Replay recorded events through the policies: what would they have decided?
 
-    Runs a scenario (events plus expected decisions; exit 1 when one fails), every
-    scenario in the workspace, or a stream given with --events. Shows a timeline and a
-    summary per policy. With --compare BASE the same events go through two git revisions
-    (BASE and --rev, default the working tree) and the decision flips are reported.
+    Runs a scenario (events and expected decisions; exit 1 if one
+    fails), every scenario in the workspace, or --events FILE, and
+    shows a timeline and a summary per policy.
+
+    With --compare BASE the same events go through two git revisions
+    (BASE and --rev, default the working tree) and the decision flips
+    are reported.
 
     Example: agentctl simulate --compare main --format markdown
     """
