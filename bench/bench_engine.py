@@ -40,7 +40,7 @@ def _conditions() -> list[str]:
 
 
 def _types(i: int) -> list[str]:
-    return [f"t{i % N_TYPES}", f"t{(i + 3) % N_TYPES}"]
+    return [f"t{i % N_TYPES}", f"t{(i + 4) % N_TYPES}"]
 
 
 def _workspace():  # type: ignore[no-untyped-def]
