@@ -1,8 +1,7 @@
 """What a workspace holds: per kind, each resource's name, owner, place and key fact.
 
-`build` turns a Workspace into an Inventory (pure; the shell passes in what it read beside
-the YAML, such as how many cases a suite's JSONL file holds). `render_text` lays it out in
-80 columns; `render_json` gives the same with structured details for machines.
+`build` turns a Workspace into an Inventory (pure); `render_text` lays it out in 80
+columns; `render_json` gives the same with structured details for machines.
 """
 
 from __future__ import annotations
@@ -75,15 +74,14 @@ def build(
     ws: Workspace,
     *,
     kinds: list[str] | None = None,
-    case_counts: dict[str, int | None] | None = None,
     load_errors: int = 0,
 ) -> Inventory:
-    """case_counts: suite name → cases in its cases_file (None: the file could not be read)."""
+    """The resources of `kinds` (default: all), sorted by name within each kind."""
     wanted = kinds or list(ORDER)
     inv = Inventory(ws.name, ws.rev, ws.commit, load_errors=load_errors, kinds=wanted)
     for kind in wanted:
         table = ws.by_kind.get(kind, {})
-        rows = [_entry(table[n], ws, case_counts or {}) for n in sorted(table)]
+        rows = [_entry(table[n], ws) for n in sorted(table)]
         if rows:
             inv.entries[kind] = rows
     return inv
@@ -117,15 +115,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _entry(res: Resource[Any], ws: Workspace, case_counts: dict[str, int | None]) -> Entry:
-    fact, details = FACTS[res.kind](res, ws, case_counts)
+def _entry(res: Resource[Any], ws: Workspace) -> Entry:
+    fact, details = FACTS[res.kind](res, ws)
     loc = res.location()
     return Entry(res.kind, res.name, res.doc.metadata.owner, res.file, loc.line, fact, details)
 
 
-def _role(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _role(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     parts = []
     max_usd = spec.approves.max_usd if spec.approves else None
@@ -141,9 +137,7 @@ def _role(
     return " · ".join(parts), details
 
 
-def _connector(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _connector(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     ops = spec.operations
     effects = [op.effect for op in ops.values()]
@@ -167,9 +161,7 @@ def _connector(
     return fact, details
 
 
-def _charter(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _charter(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     per_run = spec.budget.per_run
     budget = f"{usd(per_run.usd)}/run" if per_run.usd is not None else "no USD limit per run"
@@ -192,9 +184,7 @@ def _charter(
     return " · ".join(parts), details
 
 
-def _policy(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _policy(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     events = list(spec.on)
     shown = ", ".join(events[:2]) + (f" +{len(events) - 2}" if len(events) > 2 else "")
@@ -213,9 +203,7 @@ def _policy(
     return fact, details
 
 
-def _contract(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _contract(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     fact = f"{_name(spec.consumer)} → {_name(spec.provider)}"
     details = {
@@ -231,17 +219,16 @@ def _contract(
     return fact, details
 
 
-def _suite(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _suite(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     inline = len(spec.cases)
-    from_file = cc.get(res.name) if spec.cases_file else 0
+    # the loader parses the cases file; a missing one is lint's file-missing finding
+    from_file = ws.file_cases.get(res.ref) if spec.cases_file else []
     if from_file is None:
         cases = None
-        count = f"{_plural(inline, 'case')} + {spec.cases_file} (unreadable)"
+        count = f"{_plural(inline, 'case')} + missing {spec.cases_file}"
     else:
-        cases = inline + from_file
+        cases = inline + len(from_file)
         count = _plural(cases, "case")
     details = {
         "charter": spec.charter,
@@ -252,9 +239,7 @@ def _suite(
     return f"{_name(spec.charter)} · {count}", details
 
 
-def _scenario(
-    res: Resource[Any], ws: Workspace, cc: dict[str, int | None]
-) -> tuple[str, dict[str, Any]]:
+def _scenario(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     spec = res.doc.spec
     policies = "all policies" if not spec.policies else _plural(len(spec.policies), "policy")
     policies = policies.replace("policys", "policies")
@@ -337,15 +322,6 @@ def render_text(inv: Inventory, *, color: bool = False) -> str:
         style(title, "bold", color)
         + f": {_plural(inv.total, 'resource')} in {_plural(inv.files, 'file')}"
     ]
-    if inv.load_errors:
-        out.append(
-            style(
-                f"  (not shown: documents with {_plural(inv.load_errors, 'error')};"
-                " see 'agentctl lint')",
-                "yellow",
-                color,
-            )
-        )
     tables = [(k, inv.entries[k], _widths(inv.entries[k])) for k in ORDER if k in inv.entries]
     one_line = all(w.one_line for _, _, w in tables)  # one layout for the whole listing
     for kind, rows, w in tables:
