@@ -41,7 +41,7 @@ def command(
 
     from agentctl.cli.common import check_format, emit, load, note, workspace_root
     from agentctl.errors import ExitCode, UsageError
-    from agentctl.ledger import Ledger
+    from agentctl.ledger import Ledger, new_trace_id
     from agentctl.runtime.run import git_reader, head_commit, run_charter
     from agentctl.runtime.summary import parse_input, render_json, render_text
 
@@ -75,20 +75,27 @@ def command(
         )
     ledger_path = ledger if ledger is not None else root / ws.settings.ledger
     commit = ws.commit or head_commit(root)
-    with Ledger.open(ledger_path) as led:
-        res = run_charter(
-            ws,
-            root,
-            charter,
-            payload,
-            ledger=led,
-            start=start,
-            today=day,
-            commit=commit,
-            environ=os.environ,
-            read_file=git_reader(root, rev) if rev else None,
-            log=note,
-        )
+    trace_id = new_trace_id()
+    try:
+        with Ledger.open(ledger_path) as led:
+            res = run_charter(
+                ws,
+                root,
+                charter,
+                payload,
+                ledger=led,
+                start=start,
+                today=day,
+                commit=commit,
+                environ=os.environ,
+                read_file=git_reader(root, rev) if rev else None,
+                log=note,
+                trace_id=trace_id,
+            )
+    except KeyboardInterrupt:
+        # the run_end event is written and the ledger flushed before this point
+        note(f"interrupted: run {trace_id} stopped; the ledger is flushed")
+        return ExitCode.INTERRUPTED
     if format == "json":
         emit(render_json(res))
     else:
