@@ -199,3 +199,32 @@ def test_the_data_files_parse() -> None:
     events = [json.loads(x) for x in files["simulator/events.jsonl"].splitlines()]
     assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
     assert all({"ts", "type"} <= set(e) for e in events)
+
+
+def test_the_scenario_passes_in_the_simulator(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init", tmp_path).exit_code == 0
+    r = cli("simulate", "-w", tmp_path)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "expectations: 3 passed, 0 failed" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("ticket", "priority", "status"),
+    [("T-1001", "urgent", "pending"), ("T-1002", "normal", "solved")],
+)
+def test_the_agents_run_offline_as_the_eval_cases_expect(
+    tmp_path: Path, ticket: str, priority: str, status: str
+) -> None:
+    # a subprocess: the runtime imports the workspace's agents/ onto sys.path
+    assert (
+        subprocess.run([agentctl_bin(), "init"], cwd=tmp_path, capture_output=True).returncode == 0
+    )
+    p = subprocess.run(
+        [agentctl_bin(), "run", "triage-agent", "--input", json.dumps({"ticket_id": ticket})],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"ticket_id": ticket, "priority": priority, "status": status}
+    assert "asks 1" in p.stderr  # the reply writer, under the contract
