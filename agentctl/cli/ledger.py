@@ -72,6 +72,11 @@ def _when(value: str | None, option: str) -> str | None:
         ) from None
 
 
+def _split(values: list[str]) -> list[str]:
+    """Repeatable options also take comma-separated lists: --kind denial,escalation."""
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
 def _json(value: Any) -> str:
     import orjson
 
@@ -192,11 +197,11 @@ def query(
 
     check_format(format, ["text", "json", "jsonl"])
     f = Filters(
-        agents=agent,
-        data_classes=data_class,
-        kinds=kind,
-        statuses=status,
-        traces=trace,
+        agents=_split(agent),
+        data_classes=_split(data_class),
+        kinds=_split(kind),
+        statuses=_split(status),
+        traces=_split(trace),
         since=_when(since, "--since"),
         until=_when(until, "--until"),
         limit=limit,

@@ -16,11 +16,18 @@ def _fit(line: str, width: int = WIDTH) -> str:
 
 
 def verify_text(rep: VerifyReport) -> str:
-    lines = []
-    head = f"ledger {rep.path}: {rep.events} events"
+    """Paths are never cut (they are what you act on); messages wrap at 80 columns."""
+    import textwrap
+
+    lines = [f"ledger {rep.path}"]
     if rep.ok:
-        tail = f", chain intact (last seq {rep.last_seq}, {rep.last_hash[:12]}…)"
-        lines.append(head + tail if rep.events else head + ", nothing to verify")
+        if rep.events:
+            lines.append(
+                f"{rep.events} events, chain intact "
+                f"(last seq {rep.last_seq}, {rep.last_hash[:12]}…)"
+            )
+        else:
+            lines.append("0 events, nothing to verify")
         if rep.checkpoint is not None:
             cp = rep.checkpoint
             lines.append(
@@ -29,11 +36,18 @@ def verify_text(rep: VerifyReport) -> str:
             )
     else:
         n = len(rep.problems)
-        lines.append(head + f", {n} problem{'s' if n != 1 else ''}")
+        lines.append(f"{rep.events} events, {n} problem{'s' if n != 1 else ''}")
         for p in rep.problems:
-            lines.append(f"  {p.code}: {p.message}")
-    lines.extend(f"  warning: {w}" for w in rep.warnings)
-    return "\n".join(_fit(x) for x in lines) + "\n"
+            lines.extend(
+                textwrap.wrap(
+                    f"{p.code}: {p.message}", WIDTH, initial_indent="  ", subsequent_indent="    "
+                )
+            )
+    for w in rep.warnings:
+        lines.extend(
+            textwrap.wrap(f"warning: {w}", WIDTH, initial_indent="  ", subsequent_indent="    ")
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _money(x: float | None) -> str:
@@ -59,14 +73,19 @@ def _signed(x: float | None, fmt: str) -> str:
 def events_table(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "no matching events\n"
-    lines = [f"{'SEQ':>7} {'TIME (UTC)':<19} {'KIND':<15} {'AGENT':<16} {'STATUS':<7} OPERATION"]
+    lines = [f"{'SEQ':>6} {'TIME (UTC)':<19} {'KIND':<13} {'STATUS':<7} AGENT: OPERATION"]
     for r in rows:
+        what = f"{r['principal'] or '(system)'}: {r['operation'] or '-'}"
         line = (
-            f"{r['seq']:>7} {r['ts'][:19].replace('T', ' '):<19} {r['kind'][:15]:<15} "
-            f"{(r['principal'] or '-')[:16]:<16} {r['status'][:7]:<7} {r['operation'] or ''}"
+            f"{r['seq']:>6} {r['ts'][:19].replace('T', ' '):<19} {_cut(r['kind'], 13):<13} "
+            f"{_cut(r['status'], 7):<7} {what}"
         )
         lines.append(_fit(line))
     return "\n".join(lines) + "\n"
+
+
+def _cut(s: str, w: int) -> str:
+    return s if len(s) <= w else s[: w - 1] + "…"
 
 
 def agents_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -188,21 +207,23 @@ def report_text(rep: Report) -> str:
 
 
 def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain table; cells are cut so each line fits the terminal width."""
+    """A table when it fits 80 columns, else one block per row (like psql's \\x)."""
     if not columns:
         return ""
     cells = [[("NULL" if v is None else str(v)).replace("\n", " ") for v in r] for r in rows]
     n = len(columns)
     widths = [max([len(columns[i])] + [len(r[i]) for r in cells]) for i in range(n)]
-    budget = max(WIDTH - 2 * (n - 1), n * 4)
-    while sum(widths) > budget and max(widths) > 4:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
-
-    def cut(s: str, w: int) -> str:
-        return s if len(s) <= w else s[: w - 1] + "…"
-
-    lines = ["  ".join(cut(c, w).ljust(w) for c, w in zip(columns, widths, strict=True))]
-    for r in cells:
-        lines.append("  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths, strict=True)))
-    return "\n".join(x.rstrip() for x in lines) + "\n"
+    if sum(widths) + 2 * (n - 1) <= WIDTH:
+        lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+        for r in cells:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        return "\n".join(x.rstrip() for x in lines) + "\n"
+    label = max(len(c) for c in columns)
+    out: list[str] = []
+    for i, r in enumerate(cells, 1):
+        out.append(f"-[ row {i} ]" + "-" * (WIDTH - 12 - len(str(i))))
+        for c, v in zip(columns, r, strict=True):
+            out.append(_fit(f"{c.ljust(label)} | {v}"))
+    if not cells:
+        out.append("(no rows)")
+    return "\n".join(out) + "\n"
