@@ -39,11 +39,11 @@ def test_consistency_proofs_verify(n: int, data: st.DataObject) -> None:
     proof = merkle.consistency_proof(m, d)
     assert merkle.verify_consistency(m, n, mth(d[:m]), mth(d), proof)
     # a different old tree, a different new tree, or a bent proof must all fail
-    other = d[: m - 1] + [b"x" * 32] + d[m:]
+    other = [*d[: m - 1], b"x" * 32, *d[m:]]
     assert not merkle.verify_consistency(m, n, mth(other[:m]), mth(d), proof)
     if m < n:
         assert not merkle.verify_consistency(
-            m, n, mth(d[:m]), mth(other[:m] + [b"y"] + d[m + 1 :]), proof
+            m, n, mth(d[:m]), mth([*d[:m], b"y" * 32, *d[m + 1 :]]), proof
         )
         if proof:
             bent = [*proof]
