@@ -1,0 +1,112 @@
+"""The runtime's per-call overhead: guard + ledger for a Python agent making N tool calls to
+a no-op connector (scale 1.0 = 10,000 calls), next to the same loop calling the no-op
+directly. Everything an `agentctl run` does per call is in the measured path: operation
+lookup, the guard's checks, the JSON Schema fast path, the transport, the event with its
+ids and timestamp, and the batched, hash-chained ledger writes (committed at run end).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from run import Row
+
+from agentctl.ledger import Ledger
+from agentctl.runtime.run import run_charter
+from agentctl.workspace.loader import load_workspace
+
+WORKSPACE = """\
+apiVersion: agentctl/v1
+kind: Workspace
+metadata: {name: bench}
+spec: {python_path: [lib]}
+"""
+
+RESOURCES = """\
+apiVersion: agentctl/v1
+kind: Role
+metadata: {name: ops}
+---
+apiVersion: agentctl/v1
+kind: Connector
+metadata: {name: noop, owner: role/ops}
+spec:
+  transport: {python: "bench_noop:noop"}
+  rate_limit: {calls: 1000000, per: 1m}
+  operations:
+    ping: {scope: noop.read, cost_usd: 0.0001}
+---
+apiVersion: agentctl/v1
+kind: Charter
+metadata: {name: looper, owner: role/ops}
+spec:
+  scope: calls the no-op connector in a loop
+  runtime: {python: "bench_noop:agent"}
+  tools: [noop.read]
+  budget:
+    per_run: {usd: 1000, tool_calls: 10000000}
+    per_day: {usd: 100000}
+"""
+
+CODE = """\
+def noop(operation, payload):
+    return {}
+
+
+def agent(task, ctx):
+    call = ctx.call
+    for i in range(task["n"]):
+        call("noop.ping", {"i": i})
+    return {"n": task["n"]}
+
+
+def direct(n):
+    for i in range(n):
+        noop("ping", {"i": i})
+"""
+
+
+def run(scale: float) -> list[Row]:
+    n = max(200, int(10_000 * scale))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "lib").mkdir()
+        (root / "agentctl.yaml").write_text(WORKSPACE)
+        (root / "res.yaml").write_text(RESOURCES)
+        (root / "lib" / "bench_noop.py").write_text(CODE)
+        ws = load_workspace(root).workspace
+        start = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
+        sys.path.insert(0, str(root / "lib"))
+        try:
+            import bench_noop  # type: ignore[import-not-found]
+
+            best_direct = min(_timed(lambda: bench_noop.direct(n)) for _ in range(5))
+            times = []
+            for i in range(3):
+                with Ledger.open(root / f"ledger{i}.db") as led:
+                    t0 = time.perf_counter()
+                    res = run_charter(ws, root, "looper", {"n": n}, ledger=led, start=start)
+                    times.append(time.perf_counter() - t0)
+                    assert res.ok and res.tool_calls == n, res.error
+                    assert led.count() == n + 2
+        finally:
+            sys.path.remove(str(root / "lib"))
+            sys.modules.pop("bench_noop", None)
+    per_call = min(times) / n * 1e6
+    direct_us = best_direct / n * 1e6
+    label = f"runtime {n:,} tool calls"
+    return [
+        Row(label, "us per call (guard + ledger)", f"{per_call:.1f}"),
+        Row(label, "us per call, no-op called directly", f"{direct_us:.2f}"),
+        Row(label, "overhead us per call", f"{per_call - direct_us:.1f}"),
+    ]
+
+
+def _timed(fn: object) -> float:
+    t0 = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - t0
