@@ -190,3 +190,14 @@ def test_text_always_fits_80_columns(
     assert widest(text) <= 80, text
     for _kind, name, *_ in rows:  # names are kept whole up to 32 columns, then clipped
         assert f"  {name} " in text if len(name) <= 32 else f"  {name[:31]}… " in text
+
+
+def test_errors_that_stop_the_listing_exit_2(git_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(WS, git_repo, dirs_exist_ok=True)
+    commit_all(git_repo, "demo")
+    r = cli("inventory", "-w", git_repo, "--rev", "no-such-branch")
+    assert r.exit_code == 2
+    assert "unknown git revision 'no-such-branch'" in r.stderr
+    r = cli("inventory", cwd=tmp_path)
+    assert r.exit_code == 2
+    assert "no agentctl.yaml in" in r.stderr and "agentctl init" in r.stderr
