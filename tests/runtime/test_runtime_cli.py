@@ -138,3 +138,25 @@ def test_summary_text(snapshot: Any) -> None:
     text = render_text(res)
     assert all(len(line) <= 80 for line in text.splitlines())
     assert text == snapshot
+
+
+def test_rev_reads_fixtures_from_git(cli: Any, ws: Ws) -> None:
+    """--rev: the charter, connectors and fixtures as committed; the commit is recorded."""
+    from conftest import commit_all, git
+
+    git(ws.root, "init", "-q", "-b", "main")
+    (ws.root / "rec.jsonl").write_text('{"operation": "ping", "output": {"v": "committed"}}\n')
+    ws.add(
+        "apiVersion: agentctl/v1\nkind: Connector\nmetadata: {name: rec, owner: role/ops}\n"
+        "spec:\n  transport: {fixture: rec.jsonl}\n  operations:\n    ping: {scope: rec.read}\n",
+        WORKER.replace("[sys.read, limited.read]", "[rec.read]"),
+    )
+    sha = commit_all(ws.root, "first")
+    (ws.root / "rec.jsonl").write_text('{"operation": "ping", "output": {"v": "edited"}}\n')
+    payload = json.dumps({"steps": [["call", "rec.ping", {}]]})
+    r = run(cli, ws, "worker", "--input", payload, "--rev", "HEAD")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["results"] == [{"ok": {"v": "committed"}}]
+    r = run(cli, ws, "worker", "--input", payload)
+    assert json.loads(r.stdout)["results"] == [{"ok": {"v": "edited"}}]
+    assert {e["git_commit"] for e in ws.events()} == {sha}
