@@ -29,9 +29,10 @@ def command(
 ) -> int:
     """Run a charter's agent under its limits; every step goes to the ledger.
 
-    Prints the agent's output on stdout and a summary on stderr (or one JSON document
-    with --format json). Exit 0 on success, 1 when the agent failed or the guard
-    stopped it, 2 on usage or configuration errors, 130 when interrupted.
+    Prints the agent's output on stdout and a summary on stderr
+    (or one JSON document with --format json). Exit 0 on success,
+    1 when the agent failed or the guard stopped it, 2 on usage or
+    configuration errors, 130 when interrupted.
 
     Example: agentctl run support-tier1 --input '{"ticket_id": "T-1001"}'
     """
