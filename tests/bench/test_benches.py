@@ -194,3 +194,13 @@ def test_generator_refuses_too_few_resources() -> None:
     gen = _bench("gen_workspace")
     with pytest.raises(ValueError, match="at least"):
         gen.generate(gen.MIN_RESOURCES - 1)
+
+
+def test_build_workspace_leaves_no_gc_debt() -> None:
+    """The built workspace is not left in the young generation for the next collection."""
+    files = _bench("gen_workspace").generate(300)
+    frozen = gc.get_freeze_count()
+    result = build_workspace(_source(files))
+    assert len(result.workspace.resources) == 300
+    assert gc.get_freeze_count() > frozen + 10_000
+    assert len(gc.get_objects(generation=0)) < 5_000
