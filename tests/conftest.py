@@ -1,28 +1,16 @@
 """Shared fixtures. Tests never touch the real HOME, pin git identity, and build real git
-repositories in temporary folders."""
+repositories in temporary folders. Plain helpers live in support.py."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support import GIT_ENV, REPO, CliResult, agentctl_bin, commit_all, git, write
 
-REPO = Path(__file__).resolve().parent.parent
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Committer",
-    "GIT_COMMITTER_EMAIL": "committer@example.com",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+__all__ = ["REPO", "CliResult", "agentctl_bin", "commit_all", "git", "write"]
 
 
 @pytest.fixture(autouse=True)
@@ -37,15 +25,10 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         monkeypatch.setenv(k, v)
 
 
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
     """Run agentctl in-process: `cli("lint", "-w", path)` → CliResult."""
     from agentctl.cli.main import run
 
@@ -60,13 +43,6 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  #
     return invoke
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV}
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Iterator[Path]:
     """An empty git repository with a pinned identity."""
@@ -77,21 +53,3 @@ def git_repo(tmp_path: Path) -> Iterator[Path]:
     git(repo, "config", "user.email", "committer@example.com")
     git(repo, "config", "commit.gpgsign", "false")
     yield repo
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD").strip()
-
-
-def agentctl_bin() -> str:
-    """The installed console script, for end-to-end tests."""
-    exe = Path(sys.executable).parent / "agentctl"
-    return str(exe) if exe.exists() else "agentctl"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, agentctl_bin, write
+from support import REPO, agentctl_bin, write
 
 from agentctl.cli.main import COMMANDS
 from agentctl.lint import RULES, all_rules

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, agentctl_bin, write
+from support import REPO, agentctl_bin, write
 
 # Dates the example must be clean on: the day it was written, mid-way, and a year later
 # (lint judges credentials and reviews against --today; short-lived dates show up here).

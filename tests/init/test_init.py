@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import jsonschema
 import pytest
-from conftest import agentctl_bin, commit_all  # type: ignore[import-not-found]
+from support import agentctl_bin, commit_all
 
 from agentctl.model import jsonschema as js
 from agentctl.model.kinds import KINDS

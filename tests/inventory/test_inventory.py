@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import agentctl_bin, commit_all, write  # type: ignore[import-not-found]
+from support import agentctl_bin, commit_all, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, git, write
+from support import commit_all, git, write
 
 from agentctl.errors import ConfigError, GitError
 from agentctl.workspace.loader import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import REPO
+from support import REPO
 from test_render_lint import FORMATS, unversioned
 
 TODAY = "2026-11-25"

@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import write
+from support import write
 
 from agentctl import __version__
 from agentctl.lint import all_rules
@@ -163,7 +163,7 @@ def test_partial_fingerprints_change_when_the_finding_changes(tmp_path: Path, cl
 
 
 def test_sarif_from_a_revision_names_the_commit(git_repo: Path, cli: Any) -> None:
-    from conftest import commit_all
+    from support import commit_all
 
     shutil.copytree(BASE, git_repo, dirs_exist_ok=True)
     sha = commit_all(git_repo, "base")

@@ -142,7 +142,7 @@ def test_summary_text(snapshot: Any) -> None:
 
 def test_rev_reads_fixtures_from_git(cli: Any, ws: Ws) -> None:
     """--rev: the charter, connectors and fixtures as committed; the commit is recorded."""
-    from conftest import commit_all, git
+    from support import commit_all, git
 
     git(ws.root, "init", "-q", "-b", "main")
     (ws.root / "rec.jsonl").write_text('{"operation": "ping", "output": {"v": "committed"}}\n')

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import agentctl_bin  # type: ignore[import-not-found]
+from support import agentctl_bin
 
 from agentctl.model import jsonschema as js
 

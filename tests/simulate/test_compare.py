@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import commit_all  # type: ignore[import-not-found]
+from support import commit_all
 from sim_helpers import make_workspace
 
 

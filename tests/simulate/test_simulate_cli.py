@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, agentctl_bin, write  # type: ignore[import-not-found]
+from support import REPO, agentctl_bin, write
 from sim_helpers import EVENTS, events_jsonl, make_workspace
 
 
