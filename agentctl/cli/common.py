@@ -57,9 +57,16 @@ def workspace_root(path: Path | None) -> Path:
 
 
 def load(path: Path | None, rev: str | None, only: list[Path] | None = None) -> LoadResult:
+    import gc
+
     from agentctl.workspace.loader import load_workspace
 
-    return load_workspace(workspace_root(path), rev, only)
+    result = load_workspace(workspace_root(path), rev, only)
+    # The workspace lives as long as the command: take its millions of small objects out
+    # of the cyclic GC's sight, or the next collection rescans them all (1.2 s at 10,000
+    # resources, paid by lint). Refcounting still frees them.
+    gc.freeze()
+    return result
 
 
 def today(value: str | None) -> _dt.date:

@@ -196,11 +196,16 @@ def test_generator_refuses_too_few_resources() -> None:
         gen.generate(gen.MIN_RESOURCES - 1)
 
 
-def test_build_workspace_leaves_no_gc_debt() -> None:
-    """The built workspace is not left in the young generation for the next collection."""
-    files = _bench("gen_workspace").generate(300)
+def test_cli_load_leaves_no_gc_debt(tmp_path: Path) -> None:
+    """The CLI's workspace is not left in the young generation for the next collection
+    (build_workspace itself leaves the GC alone: library callers keep a normal GC)."""
+    from agentctl.cli.common import load
+
+    for rel, data in _bench("gen_workspace").generate(300).items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
     frozen = gc.get_freeze_count()
-    result = build_workspace(_source(files))
+    result = load(tmp_path, None)
     assert len(result.workspace.resources) == 300
     assert gc.get_freeze_count() > frozen + 10_000
     assert len(gc.get_objects(generation=0)) < 5_000
