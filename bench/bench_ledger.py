@@ -2,7 +2,10 @@
 
 Scale 1.0 = 1,000,000 events. Both append paths write the same tables, indexes and
 triggers (WAL, synchronous=NORMAL); the raw path inserts the very rows the ledger wrote,
-so the ratio is the price of encoding, redaction and hashing.
+so the ratio is the price of encoding, redaction and hashing. The chained side commits
+every BATCH events (a bulk import); with 10,000-event transactions it measured 0.45 at
+1M on a shared 2-core machine: each commit rewrites the random-keyed index pages it dirtied
+(payload hashes, trace ids), which one big transaction writes once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ AGENTS = [f"agent-{i:02d}" for i in range(40)]
 CLASSES = ["pii.ssn", "pii.email", "pii.address", "finance.card", "health.record", "internal"]
 OPS = ["inventory.lookup", "billing.charge", "crm.read", "tickets.create", "gpt-4o-mini"]
 KINDS = ["tool_call"] * 6 + ["model_call"] * 3 + ["agent_request", "denial"]
-BATCH = 10_000
+BATCH = 50_000  # per Ledger.append transaction: a bulk import (the runtime writer uses 500)
 
 
 def _events(n: int, seed: int = 7) -> Iterator[list[LedgerEvent]]:
