@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support import agentctl_bin, commit_all, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import agentctl_bin, commit_all, write
 
 from agentctl.render.inventory import ORDER, Entry, Inventory, kind_named, render_text
 from agentctl.scaffold import scaffold

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import commit_all
 from sim_helpers import make_workspace
+from support import commit_all
 
 
 def _tighten(root: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, agentctl_bin, write
 from sim_helpers import EVENTS, events_jsonl, make_workspace
+from support import REPO, agentctl_bin, write
 
 
 @pytest.fixture
