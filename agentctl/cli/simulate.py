@@ -174,7 +174,10 @@ def _run(
                     )
                 )
         emit(renderer.render_compare(cmps, color=color))
-        failed = any(c.findings for c in cmps) or (fail_on_flips and any(c.flips for c in cmps))
+        from agentctl.findings import Severity
+
+        broken = any(f.severity is Severity.ERROR for c in cmps for f in c.findings)
+        failed = broken or (fail_on_flips and any(c.flips for c in cmps))
         return ExitCode.FINDINGS if failed else ExitCode.OK
     runs = []
     for s in sources:

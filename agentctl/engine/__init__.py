@@ -6,10 +6,12 @@ from agentctl.engine.approvals import ApprovalStep
 from agentctl.engine.compiled import CompiledPolicy, compile_policies, roles_of
 from agentctl.engine.core import OUTCOMES, SUPPRESS_REASONS, Decision, Engine, PlannedAction
 from agentctl.engine.events import Event, format_ts, parse_line, parse_ts, reorder
+from agentctl.engine.state import MAX_KEYS
 from agentctl.findings import Finding
 from agentctl.model.workspace import Workspace
 
 __all__ = [
+    "MAX_KEYS",
     "OUTCOMES",
     "SUPPRESS_REASONS",
     "ApprovalStep",
@@ -27,8 +29,11 @@ __all__ = [
 ]
 
 
-def build(ws: Workspace, only: list[str] | None = None) -> tuple[Engine, list[Finding]]:
+def build(
+    ws: Workspace, only: list[str] | None = None, max_keys: int = MAX_KEYS
+) -> tuple[Engine, list[Finding]]:
     """An engine for the workspace's policies (or `only` those), and the findings that
     kept a policy out (CEL that does not compile or uses unknown variables)."""
     policies, findings = compile_policies(ws, only)
-    return Engine(policies, roles_of(ws), ws.settings.defaults.timezone), findings
+    engine = Engine(policies, roles_of(ws), ws.settings.defaults.timezone, max_keys)
+    return engine, findings

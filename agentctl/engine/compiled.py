@@ -30,6 +30,8 @@ class CompiledPolicy:
     on_prefixes: tuple[str, ...]
     condition: expr.Expr
     uses_state: bool
+    key: expr.Expr | None  # the entity judged on its own: for: and cooldown per key value
+    key_uses_state: bool
     for_s: float
     cooldown_s: float
     max_per_day: int | None
@@ -120,12 +122,15 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
             )
         )
     cond = expr.compile(spec.condition)
+    key = expr.compile(spec.key) if spec.key is not None else None
     return CompiledPolicy(
         name=res.name,
         on_exact=frozenset(t for t in spec.on if not t.endswith("*")),
         on_prefixes=tuple(sorted(t[:-1] for t in spec.on if t.endswith("*"))),
         condition=cond,
         uses_state="state" in cond.variables,
+        key=key,
+        key_uses_state=key is not None and "state" in key.variables,
         for_s=spec.for_.total_seconds() if spec.for_ else 0.0,
         cooldown_s=spec.cooldown.total_seconds() if spec.cooldown else 0.0,
         max_per_day=spec.bounds.max_per_day,

@@ -4,7 +4,9 @@ For each event the engine keeps the latest value of every metric, picks the poli
 `on:` matches, and evaluates their conditions against ONE prepared CEL context. A policy
 whose condition has held for `for:` (judged by event time) would fire; cooldown, bounds
 and budget may suppress it; otherwise its actions' inputs are computed, its cost
-estimated, its approvals resolved, and a decision emitted. docs/simulate.md has the rules.
+estimated, its approvals resolved, and a decision emitted. A policy with `key:` keeps its
+hold and cooldown per key value (agentctl/engine/state.py); bounds and budget stay per
+policy. docs/simulate.md has the rules.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agentctl.engine import approvals as approvals_mod
 from agentctl.engine.approvals import ApprovalStep
 from agentctl.engine.compiled import CompiledPolicy, Role
 from agentctl.engine.events import Event, format_ts
+from agentctl.engine.state import MAX_KEYS, KeyState, PolicyState
 from agentctl.model.types import format_duration
 
 OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
@@ -52,13 +55,14 @@ class Decision:
     event_type: str
     policy: str
     outcome: str  # one of OUTCOMES
-    code: str  # suppressed: cooldown|bound|budget; error: condition|input|value|approval
+    code: str  # suppressed: cooldown|bound|budget; error: key|condition|input|value|approval
     reason: str
     cost_usd: Decimal | None = None
     value_usd: Decimal | None = None
     actions: tuple[PlannedAction, ...] = ()
     approvals: tuple[ApprovalStep, ...] = ()
     values: tuple[tuple[str, Any], ...] = ()
+    key: str | None = None  # the key value, for a policy with `key:`
 
     @property
     def label(self) -> str:
@@ -77,6 +81,7 @@ class Decision:
             "line": self.seq,
             "event_type": self.event_type,
             "policy": self.policy,
+            "key": self.key,
             "outcome": self.outcome,
         }
         if self.code:
@@ -91,33 +96,6 @@ class Decision:
         return d
 
 
-class PolicyState:
-    """A policy's own memory: since when its condition holds, firings and spend."""
-
-    __slots__ = (
-        "day",
-        "fired_day",
-        "fired_hour",
-        "hour",
-        "last_fired",
-        "month",
-        "pending_since",
-        "spent_day",
-        "spent_month",
-    )
-
-    def __init__(self) -> None:
-        self.pending_since: float | None = None
-        self.last_fired: float | None = None
-        self.day = ""
-        self.fired_day = 0
-        self.hour = ""
-        self.fired_hour = 0
-        self.spent_day = Decimal(0)
-        self.month = ""
-        self.spent_month = Decimal(0)
-
-
 def _dur(seconds: float) -> str:
     return format_duration(timedelta(seconds=seconds))
 
@@ -130,13 +108,19 @@ class Engine:
     """Feed events in time order with `feed`; each call returns that event's decisions."""
 
     def __init__(
-        self, policies: list[CompiledPolicy], roles: dict[str, Role], timezone: str = "UTC"
+        self,
+        policies: list[CompiledPolicy],
+        roles: dict[str, Role],
+        timezone: str = "UTC",
+        max_keys: int = MAX_KEYS,
     ) -> None:
         self.policies = sorted(policies, key=lambda p: p.name)
         self.roles = roles
         self.tz: tzinfo = UTC if timezone == "UTC" else _zone(timezone)
+        self.max_keys = max(1, max_keys)
         self.states = {p.name: PolicyState() for p in self.policies}
         self.metrics: dict[str, Any] = {}
+        self._n = 0  # events fed: orders keys for eviction
         self._dirty = True
         self._dispatch: dict[str, tuple[tuple[CompiledPolicy, PolicyState], ...]] = {}
         self._ctx = expr.context({"event": {}, "metrics": {}, "state": {}, "plan": {}})
@@ -159,6 +143,15 @@ class Engine:
             st.month, st.spent_month = month, Decimal(0)
         return day
 
+    def key_stats(self) -> dict[str, tuple[int, int, int]]:
+        """Per keyed policy: (keys held now, the most held at once, keys evicted by the cap)."""
+        return {
+            p.name: (len(st.keys), st.peak, st.evicted)
+            for p in self.policies
+            if p.key is not None
+            for st in (self.states[p.name],)
+        }
+
     # --- the loop -------------------------------------------------------------------
 
     def _watching(self, event_type: str) -> tuple[tuple[CompiledPolicy, PolicyState], ...]:
@@ -177,49 +170,97 @@ class Engine:
             watching = self._watching(ev.type)
         if not watching:
             return []
+        self._n += 1
         ctx = self._ctx
         ctx.add_variable("event", ev.cel)
         if self._dirty:
             ctx.add_variable("metrics", self.metrics)
             self._dirty = False
         out: list[Decision] = []
+        ks: KeyState | None
         for p, st in watching:
+            key: str | None = None
+            if p.key is None:
+                ks = st.single
+            else:
+                if p.key_uses_state:
+                    ctx.add_variable("state", self._state_var(st, None, None, ev.ts))
+                try:
+                    k = p.key.evaluate(ctx)
+                except expr.CelError as exc:
+                    out.append(self._error(ev, p, "key", p.key.source, exc.message))
+                    continue
+                if type(k) is not str:
+                    msg = f"gave {_show(k)}, not a string (wrap it in string())"
+                    out.append(self._error(ev, p, "key", p.key.source, msg))
+                    continue
+                key = k
+                ks = st.keys.get(k)
             if p.uses_state:
-                ctx.add_variable("state", self._state_var(st, ev.ts))
+                ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
             try:
                 held = p.condition.evaluate(ctx)
             except expr.CelError as exc:
-                st.pending_since = None
-                out.append(self._error(ev, p, "condition", p.condition.source, exc.message))
+                self._release(p, st, ks, key, ev.ts)
+                out.append(self._error(ev, p, "condition", p.condition.source, exc.message, key))
                 continue
             if held is not True:
-                st.pending_since = None
+                self._release(p, st, ks, key, ev.ts)
                 if held is not False:
                     msg = f"gave {_show(held)}, not a bool"
-                    out.append(self._error(ev, p, "condition", p.condition.source, msg))
+                    out.append(self._error(ev, p, "condition", p.condition.source, msg, key))
                 continue
-            if st.pending_since is None:
-                st.pending_since = ev.ts
-            if ev.ts - st.pending_since < p.for_s:
+            if ks is None:
+                ks = st.add_key(key or "", self._n, ev.ts, p.for_s, p.cooldown_s, self.max_keys)
+            else:
+                ks.seen = self._n
+            if ks.pending_since is None:
+                ks.pending_since = ev.ts
+            if ev.ts - ks.pending_since < p.for_s:
                 continue
-            d = self._would_fire(ev, p, st)
+            d = self._would_fire(ev, p, st, ks, key)
             if d is not None:
                 out.append(d)
         return out
 
-    def _state_var(self, st: PolicyState, ts: float) -> dict[str, Any]:
+    def _release(
+        self, p: CompiledPolicy, st: PolicyState, ks: KeyState | None, key: str | None, ts: float
+    ) -> None:
+        if ks is None:
+            return
+        if key is None:
+            ks.pending_since = None
+        else:
+            st.release(key, ks, ts, p.cooldown_s)
+
+    def _state_var(
+        self, st: PolicyState, ks: KeyState | None, key: str | None, ts: float
+    ) -> dict[str, Any]:
+        """`state` in CEL: the key's hold and last action (in `key:` itself, the policy's
+        last action on any key), and the policy-wide bound and budget counters."""
         day, hour, month = self.keys(ts)
+        pending = ks.pending_since if ks is not None else None
+        last = st.last_fired if key is None else ks.last_fired if ks is not None else None
         return {
-            "pending_since": "" if st.pending_since is None else format_ts(st.pending_since),
-            "held_s": 0.0 if st.pending_since is None else ts - st.pending_since,
-            "last_fired": "" if st.last_fired is None else format_ts(st.last_fired),
+            "key": key or "",
+            "pending_since": "" if pending is None else format_ts(pending),
+            "held_s": 0.0 if pending is None else ts - pending,
+            "last_fired": "" if last is None else format_ts(last),
             "fired_today": float(st.fired_day if st.day == day else 0),
             "fired_this_hour": float(st.fired_hour if st.hour == hour else 0),
             "spent_today_usd": float(st.spent_day if st.day == day else 0),
             "spent_month_usd": float(st.spent_month if st.month == month else 0),
         }
 
-    def _error(self, ev: Event, p: CompiledPolicy, where: str, source: str, msg: str) -> Decision:
+    def _error(
+        self,
+        ev: Event,
+        p: CompiledPolicy,
+        where: str,
+        source: str,
+        msg: str,
+        key: str | None = None,
+    ) -> Decision:
         return Decision(
             ev.seq,
             ev.ts,
@@ -229,27 +270,46 @@ class Engine:
             where,
             f"{where}: {msg}",
             values=(("expression", source), ("error", msg)),
+            key=key,
         )
 
     def _suppress(
-        self, ev: Event, p: CompiledPolicy, code: str, reason: str, values: dict[str, Any]
+        self,
+        ev: Event,
+        p: CompiledPolicy,
+        key: str | None,
+        code: str,
+        reason: str,
+        values: dict[str, Any],
     ) -> Decision:
         return Decision(
-            ev.seq, ev.ts, ev.type, p.name, "suppressed", code, reason, values=tuple(values.items())
+            ev.seq,
+            ev.ts,
+            ev.type,
+            p.name,
+            "suppressed",
+            code,
+            reason,
+            values=tuple(values.items()),
+            key=key,
         )
 
-    def _would_fire(self, ev: Event, p: CompiledPolicy, st: PolicyState) -> Decision | None:
+    def _would_fire(
+        self, ev: Event, p: CompiledPolicy, st: PolicyState, ks: KeyState, key: str | None
+    ) -> Decision | None:
         ts = ev.ts
-        if p.cooldown_s and st.last_fired is not None and ts - st.last_fired < p.cooldown_s:
-            left = p.cooldown_s - (ts - st.last_fired)
+        last = ks.last_fired
+        if p.cooldown_s and last is not None and ts - last < p.cooldown_s:
+            left = p.cooldown_s - (ts - last)
             return self._suppress(
                 ev,
                 p,
+                key,
                 "cooldown",
-                f"cooldown {_dur(p.cooldown_s)} after firing at {format_ts(st.last_fired)}; "
+                f"cooldown {_dur(p.cooldown_s)} after firing at {format_ts(last)}; "
                 f"{_dur(left)} left",
                 {
-                    "last_fired": format_ts(st.last_fired),
+                    "last_fired": format_ts(last),
                     "cooldown": _dur(p.cooldown_s),
                     "remaining": _dur(left),
                 },
@@ -259,6 +319,7 @@ class Engine:
             return self._suppress(
                 ev,
                 p,
+                key,
                 "bound",
                 f"max_per_day {p.max_per_day} reached on {day}",
                 {"bound": "max_per_day", "limit": p.max_per_day, "count": st.fired_day, "day": day},
@@ -267,6 +328,7 @@ class Engine:
             return self._suppress(
                 ev,
                 p,
+                key,
                 "bound",
                 f"max_per_hour {p.max_per_hour} reached in hour {st.hour}",
                 {"bound": "max_per_hour", "limit": p.max_per_hour, "count": st.fired_hour},
@@ -279,6 +341,7 @@ class Engine:
                 return self._suppress(
                     ev,
                     p,
+                    key,
                     "budget",
                     f"budget {name} {_usd(limit)}: {_usd(spent)} spent, this firing "
                     f"costs {_usd(p.cost)}",
@@ -289,11 +352,13 @@ class Engine:
                         "cost": float(p.cost),
                     },
                 )
-        return self._fire(ev, p, st)
+        return self._fire(ev, p, st, ks, key)
 
-    def _fire(self, ev: Event, p: CompiledPolicy, st: PolicyState) -> Decision:
+    def _fire(
+        self, ev: Event, p: CompiledPolicy, st: PolicyState, ks: KeyState, key: str | None
+    ) -> Decision:
         ctx = self._ctx
-        ctx.add_variable("state", self._state_var(st, ev.ts))
+        ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
         planned: list[PlannedAction] = []
         value = Decimal(0)
         any_value = False
@@ -306,9 +371,9 @@ class Engine:
                         raise expr.CelError(f"gave {_show(payload)}, not a map")
                 elif a.input_fields:
                     payload = {}
-                    for key, e in a.input_fields:
-                        where, source = f"input.{key}", e.source
-                        payload[key] = expr.from_cel(e.evaluate(ctx))
+                    for field, e in a.input_fields:
+                        where, source = f"input.{field}", e.source
+                        payload[field] = expr.from_cel(e.evaluate(ctx))
                 else:
                     payload = None
                 if a.value_expr is not None:
@@ -320,7 +385,7 @@ class Engine:
                     any_value = True
             except expr.CelError as exc:
                 code = "value" if where == "value" else "input"
-                return self._error(ev, p, code, source, f"{where}: {exc.message}")
+                return self._error(ev, p, code, source, f"{where}: {exc.message}", key)
             planned.append(PlannedAction(a.type, a.target, payload, a.cost))
         cost = p.cost
         amount = value if any_value else cost
@@ -339,11 +404,12 @@ class Engine:
             try:
                 hit = when.evaluate(ctx)
             except expr.CelError as exc:
-                return self._error(ev, p, "approval", when.source, exc.message)
+                return self._error(ev, p, "approval", when.source, exc.message, key)
             if hit is True and role not in required:
                 required.append(role)
             elif hit is not True and hit is not False:
-                return self._error(ev, p, "approval", when.source, f"gave {_show(hit)}, not a bool")
+                msg = f"gave {_show(hit)}, not a bool"
+                return self._error(ev, p, "approval", when.source, msg, key)
         steps = tuple(approvals_mod.resolve(r, amount, self.roles) for r in required)
         escalate_actions = [x.target for x in planned if x.type == "escalate"]
         if any(s.escalated for s in steps) or escalate_actions:
@@ -358,14 +424,14 @@ class Engine:
         else:
             outcome = "fired"
             reason = ", ".join(f"{x.type} {x.target}" for x in planned)
-        held = ev.ts - (st.pending_since if st.pending_since is not None else ev.ts)
+        held = ev.ts - (ks.pending_since if ks.pending_since is not None else ev.ts)
         values: dict[str, Any] = {}
         if p.for_s:
             values["held"] = _dur(held)
             values["for"] = _dur(p.for_s)
         for name in p.metric_names:
             values[f"metrics.{name}"] = self.metrics.get(name)
-        st.last_fired = ev.ts
+        ks.last_fired = st.last_fired = ev.ts
         st.fired_day += 1
         st.fired_hour += 1
         st.spent_day += cost
@@ -383,6 +449,7 @@ class Engine:
             tuple(planned),
             steps,
             tuple(values.items()),
+            key,
         )
 
 

@@ -17,6 +17,8 @@ def expressions(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str
     spec = res.doc.spec
     if res.kind == "Policy":
         yield ("spec", "condition"), spec.condition, "condition"
+        if spec.key is not None:
+            yield ("spec", "key"), spec.key, "condition"
         for i, a in enumerate(spec.actions):
             if isinstance(a.input, str):
                 yield ("spec", "actions", i, "input"), a.input, "action_input"

@@ -241,6 +241,11 @@ class PolicyBudget(Strict):
 class PolicySpec(Strict):
     on: list[str] = Field(min_length=1, description="event types (a trailing * matches a prefix)")
     condition: Cel
+    key: Cel | None = Field(
+        None,
+        description="CEL giving a string: the entity judged on its own (e.g. "
+        "event.data.store + '/' + event.data.sku); for: and cooldown are kept per key",
+    )
     for_: Duration | None = Field(None, alias="for")
     cooldown: Duration | None = None
     actions: list[Action] = Field(min_length=1)
@@ -327,6 +332,7 @@ class Expectation(Strict):
     at: str | None = Field(None, description="RFC 3339 time of the deciding event")
     between: list[str] | None = Field(None, description="[from, to] RFC 3339, inclusive")
     count: int | None = Field(None, ge=0, description="exactly this many (default: at least 1)")
+    key: str | None = Field(None, description="only the decisions for this key (a keyed policy)")
 
 
 class ScenarioSpec(Strict):

@@ -54,15 +54,25 @@ def _run(run: SimRun) -> str:
         ]
         for check in failed:
             out.append(f"- ❌ {_cell(check.expected())} — got: {_cell(check.got())}")
+    for p in run.policies:
+        if p.key is not None:
+            evicted = f", {p.keys_evicted:,} evicted" if p.keys_evicted else ""
+            out.append(
+                f"\n`{p.name}` is judged per key `{_cell(p.key)}` "
+                f"(at most {p.keys_peak:,} held at once{evicted})."
+            )
     if run.timeline:
         shown = run.timeline[:TIMELINE_ROWS]
-        out += ["", "<details><summary>Timeline</summary>", "", "| Time | Policy | Decision |"]
-        out.append("|---|---|---|")
+        with_key = any(e.decision.key is not None for e in shown)
+        head = "| Time | Policy | Key | Decision |" if with_key else "| Time | Policy | Decision |"
+        out += ["", "<details><summary>Timeline</summary>", "", head]
+        out.append("|---|---|---|---|" if with_key else "|---|---|---|")
         for e in shown:
             d = e.decision
             rep = f" ×{e.count}" if e.count > 1 else ""
+            key = f" {_key(d.key)} |" if with_key else ""
             out.append(
-                f"| {when(d.ts)} | `{d.policy}` | {ICON[d.outcome]} {d.label}{rep}: "
+                f"| {when(d.ts)} | `{d.policy}` |{key} {ICON[d.outcome]} {d.label}{rep}: "
                 f"{_cell(detail(d))} |"
             )
         more = len(run.timeline) - len(shown) + run.timeline_dropped
@@ -80,15 +90,23 @@ def render(runs: list[SimRun], *, color: bool = False, limit: int = 0) -> str:
     return _cap("\n".join(_run(r) for r in runs))
 
 
-def _flip(f: Flip) -> str:
+def _key(key: str | None) -> str:
+    return "-" if key is None else f"`{_cell(key).replace('`', '')}`"
+
+
+def _flip(f: Flip, with_key: bool) -> str:
     d = f.any
     if f.kind == "changed" and f.old is not None and f.new is not None:
         what = f"{f.old.label} → {f.new.label} ({', '.join(f.changes)})"
         text = f"{_cell(detail(f.old))} → {_cell(detail(f.new))}"
+        keys = (
+            _key(f.old.key) if f.old.key == f.new.key else f"{_key(f.old.key)} → {_key(f.new.key)}"
+        )
     else:
-        what, text = d.label, _cell(detail(d))
+        what, text, keys = d.label, _cell(detail(d)), _key(d.key)
     kind = {"only_old": "only old", "only_new": "only new", "changed": "changed"}[f.kind]
-    return f"| {kind} | {when(d.ts)} | {what} | {text} |"
+    key = f" {keys} |" if with_key else ""
+    return f"| {kind} | {when(d.ts)} |{key} {what} | {text} |"
 
 
 def _compare(cmp: CompareRun) -> str:
@@ -118,10 +136,14 @@ def _compare(cmp: CompareRun) -> str:
     for p in cmp.policies:
         if not p.total:
             continue
+        flips = [f for kind in ("only_old", "only_new", "changed") for f in p.examples[kind]]
+        with_key = any(x is not None and x.key is not None for f in flips for x in (f.old, f.new))
         out += ["", f"<details><summary><code>{p.policy}</code>: first examples</summary>", ""]
-        out += ["| Flip | Time | Decision | Detail |", "|---|---|---|---|"]
-        for kind in ("only_old", "only_new", "changed"):
-            out.extend(_flip(f) for f in p.examples[kind])
+        if with_key:
+            out += ["| Flip | Time | Key | Decision | Detail |", "|---|---|---|---|---|"]
+        else:
+            out += ["| Flip | Time | Decision | Detail |", "|---|---|---|---|"]
+        out.extend(_flip(f, with_key) for f in flips)
         out += ["", "</details>"]
     return "\n".join(out) + "\n"
 

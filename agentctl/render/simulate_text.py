@@ -60,6 +60,11 @@ def detail(d: Decision) -> str:
     return d.reason
 
 
+def keyed(d: Decision, text: str) -> str:
+    """The decision's text behind its key, for a policy judged per key."""
+    return text if d.key is None else f"[{d.key}] {text}"
+
+
 def _entry(e: TimelineEntry, color: bool) -> list[str]:
     d = e.decision
     label = d.outcome if d.outcome != "needs_approval" else "approval"
@@ -67,6 +72,7 @@ def _entry(e: TimelineEntry, color: bool) -> list[str]:
     text = detail(d)
     if e.count > 1:
         text = f"x{e.count} until {when(e.last_ts)[5:]}: {text}"
+    text = keyed(d, text)
     indent = len(head) + 11
     lines = textwrap.wrap(text, WIDTH - indent) or [""]
     first = head + style(f"{label:<10}", OUTCOME_COLOR[d.outcome], color) + " " + lines[0]
@@ -95,6 +101,9 @@ def _table(policies: list[PolicySummary]) -> list[str]:
         if p.per_day_usd is not None:
             over = " (over!)" if p.peak_day_spend > p.per_day_usd else ""
             notes.append(f"budget {usd(p.per_day_usd)}/day, peak {p.peak_day or '-'}{over}")
+        if p.key is not None:
+            evicted = f", {p.keys_evicted:,} evicted" if p.keys_evicted else ""
+            notes.append(f"per key {p.key} (at most {p.keys_peak:,} held at once{evicted})")
         if p.first_error:
             notes.append(f"first error {p.first_error}")
         for n in notes:
@@ -166,9 +175,10 @@ def _flip_lines(f: Flip) -> list[str]:
     kind = {"only_old": "only old", "only_new": "only new", "changed": "changed"}[f.kind]
     if f.kind == "changed" and f.old is not None and f.new is not None:
         what = f"{f.old.label} → {f.new.label}" if f.old.label != f.new.label else f.new.label
-        text = f"{what} ({', '.join(f.changes)}): was {detail(f.old)}; now {detail(f.new)}"
+        was, now = keyed(f.old, detail(f.old)), keyed(f.new, detail(f.new))
+        text = f"{what} ({', '.join(f.changes)}): was {was}; now {now}"
     else:
-        text = f"{d.label}: {detail(d)}"
+        text = keyed(d, f"{d.label}: {detail(d)}")
     return wrap(text, f"    {kind:<8}  {when(d.ts)[5:]}  ", 8)
 
 

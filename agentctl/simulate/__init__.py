@@ -6,11 +6,11 @@ in the shell, or a list in tests): same inputs, same report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from agentctl.engine import Engine, Event, build, reorder
+from agentctl.engine import MAX_KEYS, Engine, Event, build, reorder
 from agentctl.errors import FindingsError, UsageError
-from agentctl.findings import Finding
+from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import Expectation
 from agentctl.model.workspace import Workspace
 from agentctl.simulate.compare import CompareRun, PolicyFlips, diff
@@ -35,8 +35,8 @@ def _check_names(only: list[str] | None, *workspaces: Workspace) -> None:
             )
 
 
-def _engine(ws: Workspace, only: list[str] | None, side: str = "") -> Engine:
-    engine, findings = build(ws, only)
+def _engine(ws: Workspace, only: list[str] | None, side: str, max_keys: int) -> Engine:
+    engine, findings = build(ws, only, max_keys)
     if findings:
         where = f" at {side}" if side else ""
         raise FindingsError(
@@ -57,11 +57,13 @@ def simulate(
     expect: list[Expectation] | None = None,
     where: object = None,
     window: float = 0.0,
+    max_keys: int = MAX_KEYS,
 ) -> SimRun:
     """Run the events through the workspace's policies; check a scenario's expectations."""
     _check_names(only, ws)
-    engine = _engine(ws, only)
-    checks, bad = prepare(expect or [], {p.name for p in engine.policies}, where)
+    engine = _engine(ws, only, "", max_keys)
+    keyed = {p.name for p in engine.policies if p.key is not None}
+    checks, bad = prepare(expect or [], {p.name for p in engine.policies}, where, keyed)
     if bad:
         raise FindingsError(f"the scenario {title!r} has errors", bad)
     run = SimRun(title, events_file, ws.rev, ws.commit, ws.settings.defaults.timezone)
@@ -72,7 +74,16 @@ def simulate(
             add(item, feed(item))
         else:
             finding(item)
+    collector.keys(engine.key_stats(), _locate(ws))
     return run
+
+
+def _locate(ws: Workspace) -> Callable[[str], Location]:
+    def where(name: str) -> Location:
+        res = ws.get(f"policy/{name}")
+        return res.location("spec", "key") if res is not None else Location("<policy>", 1, 1)
+
+    return where
 
 
 def _status(old: Workspace, new: Workspace, name: str) -> str:
@@ -93,12 +104,13 @@ def compare(
     events_file: str,
     only: list[str] | None = None,
     window: float = 0.0,
+    max_keys: int = MAX_KEYS,
 ) -> CompareRun:
     """The same events through two revisions: decisions only in the old, only in the new,
     and changed (outcome, approvals, cost, value, input), per policy."""
     _check_names(only, old, new)
-    e_old = _engine(old, only, old.rev or "the base")
-    e_new = _engine(new, only, new.rev or "the working tree")
+    e_old = _engine(old, only, old.rev or "the base", max_keys)
+    e_new = _engine(new, only, new.rev or "the working tree", max_keys)
     base = SimRun(title, events_file, old.rev, old.commit, old.settings.defaults.timezone)
     head = SimRun(title, events_file, new.rev, new.commit, new.settings.defaults.timezone)
     c_old = Collector(base, e_old.policies, lambda ts: e_old.keys(ts)[0], timeline=False)
@@ -117,5 +129,8 @@ def compare(
                     flips[flip.any.policy].add(flip)
         else:
             c_new.finding(item)
-    result.findings = head.findings
+    c_old.keys(e_old.key_stats(), _locate(old))
+    c_new.keys(e_new.key_stats(), _locate(new))
+    evicted_old = [f for f in base.findings if f.severity is Severity.WARNING]
+    result.findings = head.findings + evicted_old
     return result

@@ -38,6 +38,7 @@ class Flip:
             "ts": d.time,
             "line": d.seq,
             "policy": d.policy,
+            "key": d.key,
             "changes": list(self.changes),
             "old": None if self.old is None else self.old.to_dict(),
             "new": None if self.new is None else self.new.to_dict(),
@@ -88,6 +89,7 @@ class CompareRun:
 
 def _signature(d: Decision) -> tuple[tuple[str, Any], ...]:
     return (
+        ("key", d.key),
         ("outcome", d.label),
         ("approvals", d.approvers()),
         ("cost", d.cost_usd if d.cost_usd is not None else Decimal(0)),
@@ -97,7 +99,8 @@ def _signature(d: Decision) -> tuple[tuple[str, Any], ...]:
 
 
 def diff(old: list[Decision], new: list[Decision]) -> list[Flip]:
-    """Pair one event's decisions by policy; what differs is a flip."""
+    """Pair one event's decisions by policy (a policy decides once per event, for one key);
+    what differs, the key included, is a flip."""
     if not old and not new:
         return []
     by_old = {d.policy: d for d in old}

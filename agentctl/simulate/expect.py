@@ -25,6 +25,7 @@ class Check:
     end: float | None
     count: int | None
     location: Location | None = None
+    key: str | None = None  # only this key's decisions count
     matched: int = 0
     first_match: float | None = None
     inside: list[tuple[float, str]] = field(default_factory=list)  # other decisions in window
@@ -32,6 +33,8 @@ class Check:
     after: tuple[float, str] | None = None  # its first decision after the window
 
     def observe(self, d: Decision) -> None:
+        if self.key is not None and d.key != self.key:
+            return
         if self.start is not None and d.ts < self.start:
             self.before = (d.ts, d.label)
             return
@@ -62,7 +65,8 @@ class Check:
 
     def expected(self) -> str:
         n = f"exactly {self.count}x" if self.count is not None else "at least once"
-        return f"{self.policy} {self.outcome} {n} {self.when()}"
+        key = f" for key {self.key}" if self.key is not None else ""
+        return f"{self.policy} {self.outcome}{key} {n} {self.when()}"
 
     def got(self) -> str:
         parts = []
@@ -82,6 +86,7 @@ class Check:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "policy": self.policy,
+            "key": self.key,
             "outcome": self.outcome,
             "from": None if self.start is None else format_ts(self.start),
             "to": None if self.end is None else format_ts(self.end),
@@ -100,10 +105,12 @@ def prepare(
     expectations: list[Expectation],
     policies: set[str],
     where: Any = None,
+    keyed: set[str] | None = None,
 ) -> tuple[list[Check], list[Finding]]:
     """Checks from a scenario's `expect:` list; bad times, outcomes or policies are findings.
 
-    `where(i, key)` gives the Location of expectation i's key (a Resource's positions).
+    `where(i, key)` gives the Location of expectation i's key (a Resource's positions);
+    `keyed` names the policies with a `key:` (only their expectations may name a key).
     """
     checks: list[Check] = []
     findings: list[Finding] = []
@@ -131,6 +138,14 @@ def prepare(
                 did_you_mean(name, policies) or "name a policy the run includes",
             )
             ok = False
+        if e.key is not None and name in policies and name not in (keyed or set()):
+            bad(
+                i,
+                "key",
+                f"policy {name!r} has no key: all its decisions share one state",
+                "drop 'key' from this expectation, or give the policy a 'key:'",
+            )
+            ok = False
         if e.outcome not in LABELS:
             bad(i, "outcome", f"unknown outcome {e.outcome!r}", "one of: " + ", ".join(LABELS))
             ok = False
@@ -147,5 +162,7 @@ def prepare(
             bad(i, key, f"not an RFC 3339 time with a zone: {exc}", "write 2026-03-01T08:00:00Z")
             ok = False
         if ok:
-            checks.append(Check(i, name, e.outcome, start, end, e.count, loc(i, "outcome")))
+            checks.append(
+                Check(i, name, e.outcome, start, end, e.count, loc(i, "outcome"), key=e.key)
+            )
     return checks, findings

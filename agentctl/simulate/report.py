@@ -14,7 +14,7 @@ from typing import Any
 from agentctl.engine.compiled import CompiledPolicy
 from agentctl.engine.core import ACTED, Decision
 from agentctl.engine.events import Event, format_ts
-from agentctl.findings import Finding, Severity
+from agentctl.findings import Finding, Location, Severity
 from agentctl.simulate.expect import Check
 
 TIMELINE_CAP = 5000
@@ -26,6 +26,9 @@ class PolicySummary:
     name: str
     per_day_usd: Decimal | None = None
     per_month_usd: Decimal | None = None
+    key: str | None = None  # the policy's `key:` expression
+    keys_peak: int = 0  # the most keys whose state was held at once
+    keys_evicted: int = 0  # keys dropped by the engine's cap while not idle
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             ("fired", "needs_approval", "escalated", "suppressed", "error"), 0
@@ -78,6 +81,9 @@ class PolicySummary:
                 "per_month_usd": None if self.per_month_usd is None else float(self.per_month_usd),
             },
             "first_error": self.first_error,
+            "key": None
+            if self.key is None
+            else {"expression": self.key, "peak": self.keys_peak, "evicted": self.keys_evicted},
         }
 
 
@@ -142,7 +148,10 @@ class Collector:
         self.run = run
         self.day_of = day_of
         self.summaries = {
-            p.name: PolicySummary(p.name, p.per_day_usd, p.per_month_usd) for p in policies
+            p.name: PolicySummary(
+                p.name, p.per_day_usd, p.per_month_usd, p.key.source if p.key else None
+            )
+            for p in policies
         }
         run.policies = list(self.summaries.values())
         self.checks: dict[str, list[Check]] = {}
@@ -150,7 +159,8 @@ class Collector:
             self.checks.setdefault(c.policy, []).append(c)
         run.checks = list(checks or [])
         self.keep_timeline = timeline
-        self._open: dict[str, TimelineEntry] = {}  # policy → its running suppression entry
+        # (policy, key) → its running suppression entry
+        self._open: dict[tuple[str, str | None], TimelineEntry] = {}
 
     def finding(self, f: Finding) -> None:
         if len(self.run.findings) < FINDINGS_CAP:
@@ -173,18 +183,44 @@ class Collector:
                 self._timeline(d)
 
     def _timeline(self, d: Decision) -> None:
-        entry = self._open.get(d.policy)
+        slot = (d.policy, d.key)
+        entry = self._open.get(slot)
         if entry is not None and d.outcome == "suppressed" and entry.decision.code == d.code:
             entry.count += 1
             entry.last_ts = d.ts
             return
         if len(self.run.timeline) >= TIMELINE_CAP:
             self.run.timeline_dropped += 1
-            self._open.pop(d.policy, None)
+            self._open.pop(slot, None)
             return
         entry = TimelineEntry(d, 1, d.ts)
         self.run.timeline.append(entry)
         if d.outcome == "suppressed":
-            self._open[d.policy] = entry
+            self._open[slot] = entry
         else:
-            self._open.pop(d.policy, None)
+            self._open.pop(slot, None)
+
+    def keys(
+        self,
+        stats: dict[str, tuple[int, int, int]],
+        where: Callable[[str], Location] | None = None,
+    ) -> None:
+        """The engine's key counts at the end of the run; evictions are a warning."""
+        for name, (_, peak, evicted) in stats.items():
+            s = self.summaries[name]
+            s.keys_peak, s.keys_evicted = peak, evicted
+            if evicted:
+                self.finding(
+                    Finding(
+                        "policy-keys-evicted",
+                        Severity.WARNING,
+                        f"policy {name!r} held more keys at once than the engine keeps; "
+                        f"{evicted:,} not-idle key(s) were evicted (least recently seen "
+                        "first) and restarted their for: and cooldown",
+                        where(name) if where is not None else Location("<policy>", 1, 1),
+                        "a key that varies less (e.g. per store, not per sale) keeps "
+                        "every hold; see 'Keys' in docs/simulate.md",
+                        "spec.key",
+                        f"policy/{name}",
+                    )
+                )
