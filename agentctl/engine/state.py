@@ -74,7 +74,7 @@ class PolicyState:
         self, key: str, seen: int, ts: float, for_s: float, cooldown_s: float, cap: int
     ) -> KeyState:
         keys = self.keys
-        if len(keys) >= self.sweep_at:
+        if len(keys) >= self.sweep_at or len(keys) >= cap:
             self.sweep(ts, for_s, cooldown_s, cap)
         ks = keys[key] = KeyState(seen)
         if len(keys) > self.peak:
