@@ -59,7 +59,7 @@ def _run(run: SimRun) -> str:
             evicted = f", {p.keys_evicted:,} evicted" if p.keys_evicted else ""
             out.append(
                 f"\n`{p.name}` is judged per key `{_cell(p.key)}` "
-                f"(at most {p.keys_peak:,} held at once{evicted})."
+                f"(peak {p.keys_peak:,} keys tracked{evicted})."
             )
     if run.timeline:
         shown = run.timeline[:TIMELINE_ROWS]

@@ -103,7 +103,7 @@ def _table(policies: list[PolicySummary]) -> list[str]:
             notes.append(f"budget {usd(p.per_day_usd)}/day, peak {p.peak_day or '-'}{over}")
         if p.key is not None:
             evicted = f", {p.keys_evicted:,} evicted" if p.keys_evicted else ""
-            notes.append(f"per key {p.key} (at most {p.keys_peak:,} held at once{evicted})")
+            notes.append(f"per key {p.key} (peak {p.keys_peak:,} keys tracked{evicted})")
         if p.first_error:
             notes.append(f"first error {p.first_error}")
         for n in notes:

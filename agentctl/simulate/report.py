@@ -27,7 +27,7 @@ class PolicySummary:
     per_day_usd: Decimal | None = None
     per_month_usd: Decimal | None = None
     key: str | None = None  # the policy's `key:` expression
-    keys_peak: int = 0  # the most keys whose state was held at once
+    keys_peak: int = 0  # the most key states kept at once
     keys_evicted: int = 0  # keys dropped by the engine's cap while not idle
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
