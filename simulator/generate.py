@@ -4,11 +4,12 @@
     python simulator/generate.py            # writes simulator/fixtures/*.jsonl.gz
 
 Three weeks (2026-03-02 .. 2026-03-22, UTC) of traffic for the example workspace:
-- retail.jsonl.gz: point-of-sale, supply-chain and weather events for one store, each
-  carrying the forecasting job's latest `stockout_risk` and `reorder_value_usd` metrics;
-  background noise plus four planted episodes the retail scenario checks;
+- retail.jsonl.gz: point-of-sale, supply-chain and weather events for two stores, and the
+  forecasting job's hourly `forecast.stockout` per store and SKU (risk and reorder value);
+  background noise plus planted episodes, per store and SKU, the retail scenario checks;
 - claims.jsonl.gz: claims submitted to the insurer, with planted large claims and a burst;
-- support.jsonl.gz: tickets opened and updated, with planted SLA breaches and an outage.
+- support.jsonl.gz: tickets opened and updated, with planted SLA breaches, a ticket its
+  customer keeps chasing, and an outage.
 The gzip header carries no timestamp or file name, so the output is byte-identical.
 """
 
@@ -49,21 +50,40 @@ def write(name: str, events: list[tuple[datetime, int, dict[str, object]]]) -> N
 
 # --- retail ---------------------------------------------------------------------------
 
-# (start, end, risk, reorder value): the episodes the retail scenario expects
+STORES = [STORE, "store-0117"]
+FORECAST = SKUS[:12]  # the fast movers the forecasting job scores every hour
+
+# (store, sku, start, end, risk, reorder value): the episodes the retail scenario expects;
+# each is one store and SKU, which the stockout-risk policy judges on its own (its key)
 EPISODES = [
-    (at(1, 9), at(1, 14), 0.86, 1450.0),  # 03-03: held 3h at 12:00 → fired
-    (at(3, 10), at(3, 12, 50), 0.88, 1800.0),  # 03-05: flaps just before 3h ...
-    (at(3, 13), at(3, 15), 0.9, 1800.0),  # ... and again: never fires
-    (at(7, 8), at(8, 14), 0.91, 3600.0),  # 03-09 → 03-10: store-manager, cooldown, again
-    (at(14, 8), at(14, 13), 0.95, 62000.0),  # 03-16: a big order → finance-director
+    # 03-03: held 3h at 12:00 → fired; the same SKU at the other store an hour later
+    (STORE, "SKU-1003", at(1, 9), at(1, 14), 0.86, 1450.0),
+    ("store-0117", "SKU-1003", at(1, 10), at(1, 15), 0.84, 1300.0),
+    # 03-05: SKU-1007 flaps at 12:55, just before 3h ...
+    (STORE, "SKU-1007", at(3, 10), at(3, 12, 50), 0.88, 1800.0),
+    (STORE, "SKU-1007", at(3, 13), at(3, 15), 0.9, 1800.0),  # ... and again: never fires
+    (STORE, "SKU-1011", at(3, 11), at(3, 15), 0.83, 900.0),  # its neighbour fires at 14:00
+    # 03-09 → 03-10: store-manager, the 12h cooldown, and again twice
+    (STORE, "SKU-1005", at(7, 8), at(8, 14), 0.91, 3600.0),
+    # 03-12: a supplier delay puts five SKUs at risk at once; the policy's 4-a-day bound
+    *(("store-0117", f"SKU-100{i}", at(10, 6), at(10, 12), 0.87, 800.0) for i in range(5)),
+    # 03-16: a big order → the finance director
+    ("store-0117", "SKU-1009", at(14, 8), at(14, 13), 0.95, 62000.0),
 ]
 
 
-def risk_at(t: datetime, rng: random.Random) -> tuple[float, float]:
-    for start, end, risk, value in EPISODES:
-        if start <= t < end:
-            return round(risk + rng.uniform(-0.03, 0.03), 3), value
-    return round(rng.uniform(0.08, 0.62), 3), round(rng.uniform(300, 1500), 2)
+def risk_at(
+    store: str, sku: str, t: datetime, rng: random.Random, spiked: bool
+) -> tuple[float, float, bool]:
+    """The forecast for one store and SKU at t; a lone spike above 0.8 now and then (never
+    two in a row) is noise that `for: 3h` filters out."""
+    for e_store, e_sku, start, end, risk, value in EPISODES:
+        if e_store == store and e_sku == sku and start <= t < end:
+            return round(risk + rng.uniform(-0.03, 0.03), 3), value, False
+    value = round(rng.uniform(300, 1500), 2)
+    if not spiked and rng.random() < 0.01:
+        return round(rng.uniform(0.8, 0.9), 3), value, True
+    return round(rng.uniform(0.05, 0.62), 3), value, False
 
 
 def retail(rng: random.Random) -> None:
@@ -74,8 +94,6 @@ def retail(rng: random.Random) -> None:
         close = at(day, 22)
         while t < close:
             t += timedelta(seconds=rng.randint(60, 420))
-            sku = rng.choice(SKUS)
-            risk, value = risk_at(t, rng)
             n += 1
             events.append(
                 (
@@ -84,18 +102,16 @@ def retail(rng: random.Random) -> None:
                     {
                         "type": "pos.sale",
                         "data": {
-                            "store_id": STORE,
-                            "sku": sku,
+                            "store_id": rng.choice(STORES),
+                            "sku": rng.choice(SKUS),
                             "units": rng.randint(1, 6),
                             "unit_price": round(rng.uniform(2, 40), 2),
                         },
-                        "metrics": {"stockout_risk": risk, "reorder_value_usd": value},
                     },
                 )
             )
         for _ in range(rng.randint(0, 3)):
             t = at(day, rng.randint(0, 23), rng.randint(0, 59))
-            risk, value = risk_at(t, rng)
             n += 1
             events.append(
                 (
@@ -104,12 +120,11 @@ def retail(rng: random.Random) -> None:
                     {
                         "type": "supply.delay",
                         "data": {
-                            "store_id": STORE,
+                            "store_id": rng.choice(STORES),
                             "sku": rng.choice(SKUS),
                             "supplier": rng.choice(["northwind", "acme-foods", "globex"]),
                             "delay_days": rng.randint(1, 9),
                         },
-                        "metrics": {"stockout_risk": risk, "reorder_value_usd": value},
                     },
                 )
             )
@@ -123,26 +138,38 @@ def retail(rng: random.Random) -> None:
                     {
                         "type": "weather.alert",
                         "data": {
-                            "store_id": STORE,
+                            "store_id": rng.choice(STORES),
                             "region": "north-east",
                             "severity": rng.choice(["advisory", "watch", "warning"]),
                         },
                     },
                 )
             )
-    # the flap: a reading below the threshold just before the 3h window ends
-    events.append(
-        (
-            at(3, 12, 55),
-            10**6,
-            {
-                "type": "pos.sale",
-                "data": {"store_id": STORE, "sku": "SKU-1003", "units": 1, "unit_price": 4.5},
-                "metrics": {"stockout_risk": 0.61, "reorder_value_usd": 1800.0},
-            },
-        )
-    )
+    # the forecasting job: every hour, each store's fast movers
+    spiked = dict.fromkeys(((s, k) for s in STORES for k in FORECAST), False)
+    for hour in range(DAYS * 24):
+        t = START + timedelta(hours=hour)
+        for store in STORES:
+            for sku in FORECAST:
+                risk, value, spiked[store, sku] = risk_at(store, sku, t, rng, spiked[store, sku])
+                n += 1
+                events.append((t, n, forecast(store, sku, risk, value)))
+    # the flap: a reading below the threshold just before SKU-1007's 3h window ends
+    events.append((at(3, 12, 55), n + 1, forecast(STORE, "SKU-1007", 0.61, 1800.0)))
     write("retail.jsonl.gz", events)
+
+
+def forecast(store: str, sku: str, risk: float, value: float) -> dict[str, object]:
+    return {
+        "type": "forecast.stockout",
+        "data": {
+            "store_id": store,
+            "sku": sku,
+            "stockout_risk": risk,
+            "reorder_value_usd": value,
+            "horizon_days": 14,
+        },
+    }
 
 
 # --- claims ---------------------------------------------------------------------------
@@ -254,6 +281,24 @@ def support(rng: random.Random) -> None:
             "wants_human": True,
         },
     )
+    # a customer who keeps chasing one stalled ticket: one callback, then the ticket's own
+    # 4h cooldown holds the next two updates, and a second callback once it is over
+    add(
+        at(6, 9),
+        "ticket.opened",
+        {"ticket_id": "T-CHASE-1", "intent": "shipping", "waiting_minutes": 0, "status": "open"},
+    )
+    for waited in (250, 290, 400, 560):
+        add(
+            at(6, 9) + timedelta(minutes=waited),
+            "ticket.updated",
+            {
+                "ticket_id": "T-CHASE-1",
+                "intent": "shipping",
+                "waiting_minutes": waited,
+                "status": "open",
+            },
+        )
     # an outage: 25 tickets breach within one hour; the hourly bound holds the line
     for i in range(25):
         add(
