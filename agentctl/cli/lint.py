@@ -32,7 +32,7 @@ def command(
 
     Example: agentctl lint --format sarif > agentctl.sarif
     """
-    from agentctl.cli.common import load
+    from agentctl.cli.common import load, workspace_root
     from agentctl.cli.common import today as today_of
     from agentctl.errors import ExitCode, UsageError
     from agentctl.lint import all_rules, run_lint
@@ -63,10 +63,10 @@ def command(
         ignore=ignore,
     )
     if paths:  # lint everything (references cross files), report only on these paths
-        from agentctl.cli.common import workspace_root
         from agentctl.workspace.loader import restrict
 
         report.findings = restrict(report.findings, workspace_root(workspace), paths)
+    report.repo_prefix = _repo_prefix(workspace_root(workspace))
     renderer = {"text": text, "json": json, "sarif": sarif, "github": github, "markdown": markdown}[
         format
     ]
@@ -87,3 +87,12 @@ def _rule_table(rules: Mapping[str, Rule]) -> str:
         lines.append(f"{r.id}  ({r.severity.value})")
         lines.extend(textwrap.wrap(r.summary, 76, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
+
+
+def _repo_prefix(root: Path) -> str:
+    """The workspace folder relative to the enclosing git repository ("" at its root)."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            rel = root.relative_to(folder).as_posix()
+            return "" if rel == "." else rel + "/"
+    return ""

@@ -88,6 +88,9 @@ class LintReport:
     workspace: Workspace
     files: int
     rules: dict[str, Rule] = field(default_factory=dict)
+    # the workspace's folder relative to its git repository's root ("" at the root, or
+    # "ops/agents/"): code scanning and annotations want repository-relative paths
+    repo_prefix: str = ""
 
     @property
     def counts(self) -> dict[str, int]:

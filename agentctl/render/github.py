@@ -25,10 +25,10 @@ def _escape_property(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(f: Finding) -> str:
+def annotation(f: Finding, prefix: str = "") -> str:
     props = ",".join(
         [
-            f"file={_escape_property(f.location.file)}",
+            f"file={_escape_property(prefix + f.location.file)}",
             f"line={f.location.line}",
             f"col={f.location.column}",
             f"title={_escape_property(f.code)}",
@@ -38,9 +38,9 @@ def annotation(f: Finding) -> str:
     return f"::{COMMAND[f.severity.value]} {props}::{_escape_data(text)}"
 
 
-def render_findings(findings: Sequence[Finding]) -> str:
-    return "".join(annotation(f) + "\n" for f in by_severity(findings))
+def render_findings(findings: Sequence[Finding], prefix: str = "") -> str:
+    return "".join(annotation(f, prefix) + "\n" for f in by_severity(findings))
 
 
 def render_lint(report: LintReport, *, color: bool = False) -> str:
-    return render_findings(report.findings)
+    return render_findings(report.findings, report.repo_prefix)

@@ -53,7 +53,10 @@ def sarif_data(report: LintReport) -> dict[str, Any]:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.location.file, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {
+                            "uri": report.repo_prefix + f.location.file,
+                            "uriBaseId": "%SRCROOT%",
+                        },
                         "region": {
                             "startLine": f.location.line,
                             "startColumn": f.location.column,
