@@ -40,7 +40,7 @@ def test_workspace_in_a_subfolder_of_a_repository(git_repo: Path, cli: Any) -> N
     assert gh.stdout.startswith("::error file=ops/agents/charters/roles.yaml,line=5,col=15,")
     # the human output stays workspace-relative: that is where the user stands
     text = cli("lint", "-w", ws)
-    assert text.stdout.startswith("charters/roles.yaml:5:15: unknown-role error:")
+    assert "\ncharters/roles.yaml:5:15: unknown-role error:" in text.stdout
 
 
 def test_workspace_at_the_repository_root(git_repo: Path, cli: Any) -> None:
