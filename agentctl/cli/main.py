@@ -107,7 +107,10 @@ def run(argv: list[str] | None = None) -> int:
         _print_error(exc.message, exc.hint)
         return exc.exit_code
     except typer.Exit as exc:
-        return int(exc.exit_code or 0)
+        code = int(exc.exit_code or 0)
+        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130)
+            sys.stderr.write("interrupted\n")
+        return code
     except typer.Abort:
         sys.stderr.write("interrupted\n")
         return ExitCode.INTERRUPTED
