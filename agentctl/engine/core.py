@@ -366,14 +366,14 @@ class Engine:
             try:
                 if a.input_expr is not None:
                     where, source = "input", a.input_expr.source
-                    payload = expr.from_cel(a.input_expr.evaluate(ctx))
+                    payload = _canonical(expr.from_cel(a.input_expr.evaluate(ctx)))
                     if not isinstance(payload, dict):
                         raise expr.CelError(f"gave {_show(payload)}, not a map")
                 elif a.input_fields:
                     payload = {}
                     for field, e in a.input_fields:
                         where, source = f"input.{field}", e.source
-                        payload[field] = expr.from_cel(e.evaluate(ctx))
+                        payload[field] = _canonical(expr.from_cel(e.evaluate(ctx)))
                 else:
                     payload = None
                 if a.value_expr is not None:
@@ -453,8 +453,18 @@ class Engine:
         )
 
 
+def _canonical(value: Any) -> Any:
+    """Maps with sorted keys: CEL maps come back in an order that varies from one
+    evaluation to the next, and the output must be the same bytes every run."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = repr(_canonical(expr.from_cel(value)))
     return text if len(text) <= 40 else text[:37] + "..."
 
 

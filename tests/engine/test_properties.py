@@ -31,6 +31,16 @@ WS = workspace(
         budget={"per_day_usd": 10},
     ),
     policy(name="c", on=["claim.submitted"], condition="event.data.amount >= 5000"),
+    # keyed: arbitrary payloads give missing keys, numbers, maps — errors, never a crash
+    policy(
+        name="d",
+        on=["pos.*"],
+        condition="event.data.units > 1",
+        key="event.data.sku",
+        **{"for": "5m"},
+        cooldown="20m",
+        bounds={"max_per_hour": 2},
+    ),
 )
 
 json_value = st.recursive(
@@ -101,3 +111,33 @@ def test_reorder_emits_each_event_once_in_time_order(offsets: list[int], window:
     assert [e.ts for e in evs] == sorted(e.ts for e in evs)
     if window == 0:
         assert len(late) == sum(1 for i, o in enumerate(offsets) if o < max(offsets[: i + 1]))
+
+
+def test_map_results_come_out_in_the_same_order_every_time() -> None:
+    """CEL maps iterate in a varying order; inputs and error messages must not."""
+    ws = workspace(
+        policy(
+            name="m",
+            condition="event.data.units > 1 ? true : {'z': 1, 'y': 2, 'x': 3, 'w': 4}",
+            actions=[
+                {
+                    "invoke": "charter/planner",
+                    "input": "{'d': 1, 'c': {'q': 2, 'p': 3}, 'b': [{'k': 1, 'j': 2}], 'a': 0}",
+                }
+            ],
+        )
+    )
+    lines = [
+        json.dumps({"ts": format_ts(1_772_323_200 + i), "type": "pos.sale", "data": {"units": u}})
+        for i, u in enumerate([2, 0, 2, 0] * 10)
+    ]
+    engine, _ = build(ws)
+    out = set()
+    for i, line in enumerate(lines):
+        item = parse_line(line, i + 1, "m.jsonl")
+        assert isinstance(item, Event)
+        for d in engine.feed(item):
+            out.add(json.dumps({k: v for k, v in d.to_dict().items() if k not in ("ts", "line")}))
+    assert len(out) == 2  # one fired, one error: each the same bytes all 20 times
+    fired = next(json.loads(s) for s in out if '"fired"' in s)
+    assert list(fired["actions"][0]["input"]) == ["a", "b", "c", "d"]
