@@ -53,8 +53,11 @@ def format_duration(td: timedelta) -> str:
     return "".join(out)
 
 
-_MONEY = re.compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*(USD)?\s*$", re.IGNORECASE)
-MONEY_PATTERN = r"^\s*\$?\s*-?[\d,]*\.?\d+\s*([Uu][Ss][Dd])?\s*$"
+# digits with optional thousands separators in groups of three: "1,200.50", not "1,2,3"
+_MONEY = re.compile(
+    r"^\s*\$?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?)\s*(USD)?\s*$", re.IGNORECASE
+)
+MONEY_PATTERN = r"^(?=.*[0-9])\s*\$?\s*-?([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?\s*([Uu][Ss][Dd])?\s*$"
 
 
 def parse_money(value: Any) -> Decimal:
