@@ -153,7 +153,7 @@ def unknown_charter(ctx: LintContext) -> Iterator[Finding]:
     "A charter is granted a scope that no Connector offers.",
     """
 A charter's `tools` grants scopes (`inventory.read`), a connector's operation
-(`inventory.get-stock`) or a whole connector (`inventory.*`). A grant that matches no
+(`inventory.get_stock`) or a whole connector (`inventory.*`). A grant that matches no
 operation is a typo or a connector that was removed; either way the agent cannot use it.
 """,
 )
