@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import typer
 
+from agentctl.cli.common import format_option
+
 TOPICS = {
     "exit-codes": """Exit codes (every command)
 
@@ -35,15 +37,26 @@ Added functions: max(a, b, ...), min(a, b, ...), abs(x).
 }
 
 
-def command(topic: str = typer.Argument(..., help="One of: " + ", ".join(TOPICS))) -> int:
+def command(
+    topic: str = typer.Argument(..., help="One of: " + ", ".join(TOPICS)),
+    format: str = format_option(["text", "json"]),
+) -> int:
     """Read a help topic: exit-codes, cel.
 
     Example: agentctl help exit-codes
     """
-    from agentctl.cli.common import emit
+    from agentctl.cli.common import check_format, emit
     from agentctl.errors import UsageError
 
+    check_format(format, ["text", "json"])
     if topic not in TOPICS:
         raise UsageError(f"unknown help topic {topic!r}", hint="topics: " + ", ".join(TOPICS))
+    if format == "json":
+        import json
+
+        from agentctl import FORMAT_VERSION
+
+        emit(json.dumps({"format_version": FORMAT_VERSION, "topic": topic, "text": TOPICS[topic]}))
+        return 0
     emit(TOPICS[topic])
     return 0

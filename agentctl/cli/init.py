@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from agentctl.cli.common import note
+from agentctl.cli.common import format_option, note
 
 
 def command(
@@ -18,6 +18,7 @@ def command(
         None, "--name", "-n", help="The workspace's name (default: from the folder name)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
+    format: str = format_option(["text", "json"]),
 ) -> int:
     """Create a workspace with one commented example of each kind, ready to lint.
 
@@ -43,6 +44,9 @@ def command(
             f"--name {name!r} is not a valid name",
             hint=f"use lowercase letters, digits and '-', e.g. {slug(name)!r}",
         )
+    from agentctl.cli.common import check_format
+
+    check_format(format, ["text", "json"])
     files = scaffold(name, today(None))
     clash = existing(root, files)
     if clash and not force:
@@ -52,6 +56,15 @@ def command(
             hint="pass --force to overwrite them, or choose an empty folder",
         )
     write_files(root, files, overwrite=force)
+    if format == "json":
+        import json
+
+        from agentctl import FORMAT_VERSION
+        from agentctl.cli.common import emit
+
+        data = {"format_version": FORMAT_VERSION, "name": name, "root": str(root)}
+        emit(json.dumps({**data, "files": sorted(files)}, indent=2))
+        return ExitCode.OK
     where = "this folder" if root == Path.cwd().resolve() else str(directory)
     note(f"Created workspace {name!r} in {where}: {len(files)} files.")
     go = "" if where == "this folder" else f"cd {directory} && "
