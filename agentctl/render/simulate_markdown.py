@@ -139,6 +139,12 @@ def _compare(cmp: CompareRun) -> str:
         flips = [f for kind in ("only_old", "only_new", "changed") for f in p.examples[kind]]
         with_key = any(x is not None and x.key is not None for f in flips for x in (f.old, f.new))
         out += ["", f"<details><summary><code>{p.policy}</code>: first examples</summary>", ""]
+        if p.key_only:
+            out += [
+                f"{p.key_only:,} of the {p.counts['changed']:,} changed decisions differ only "
+                "in their key.",
+                "",
+            ]
         if with_key:
             out += ["| Flip | Time | Key | Decision | Detail |", "|---|---|---|---|---|"]
         else:

@@ -217,6 +217,15 @@ def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
         out.append("first examples")
         for p in examples:
             out.append(f"  {p.policy}")
+            if p.key_only:
+                out.extend(
+                    wrap(
+                        f"({p.key_only:,} of the {p.counts['changed']:,} changed decisions "
+                        "differ only in their key)",
+                        "    ",
+                        4,
+                    )
+                )
             for kind in ("only_old", "only_new", "changed"):
                 for f in p.examples[kind]:
                     out.extend(_flip_lines(f))

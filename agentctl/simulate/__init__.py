@@ -131,6 +131,8 @@ def compare(
             c_new.finding(item)
     c_old.keys(e_old.key_stats(), _locate(old))
     c_new.keys(e_new.key_stats(), _locate(new))
+    for pf in result.policies:
+        pf.finish()
     evicted_old = [f for f in base.findings if f.severity is Severity.WARNING]
     result.findings = head.findings + evicted_old
     return result

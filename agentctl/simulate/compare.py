@@ -51,6 +51,10 @@ class PolicyFlips:
     status: str  # same | modified | added | removed
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     examples: dict[str, list[Flip]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    # changed flips where only the key differs (a key added or changed): every decision a
+    # newly keyed policy keeps is one, so they give way to other examples
+    key_only: int = 0
+    _key_only_examples: list[Flip] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -58,14 +62,25 @@ class PolicyFlips:
 
     def add(self, flip: Flip) -> None:
         self.counts[flip.kind] += 1
-        if len(self.examples[flip.kind]) < EXAMPLES:
+        if flip.changes == ("key",):
+            self.key_only += 1
+            if len(self._key_only_examples) < EXAMPLES:
+                self._key_only_examples.append(flip)
+        elif len(self.examples[flip.kind]) < EXAMPLES:
             self.examples[flip.kind].append(flip)
+
+    def finish(self) -> None:
+        """Top the changed examples up with key-only ones when there are too few others."""
+        changed = self.examples["changed"]
+        changed.extend(self._key_only_examples[: EXAMPLES - len(changed)])
+        self._key_only_examples = []
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
             "status": self.status,
             **self.counts,
+            "changed_key_only": self.key_only,
             "examples": {k: [f.to_dict() for f in v] for k, v in self.examples.items()},
         }
 

@@ -200,24 +200,29 @@ def test_compare_unkeyed_to_keyed(cli: Any, repo: Path, snapshot: Any) -> None:
     (cmp,) = json.loads(r.stdout)["runs"]
     (pol,) = cmp["policies"]
     assert pol["status"] == "modified"
-    first = pol["examples"]["changed"][0]
-    assert first["ts"] == "2026-03-02T10:00:00Z"
-    assert first["changes"] == ["key"]
-    assert (first["old"]["key"], first["new"]["key"]) == (None, "s-1/A-1")
-    kinds = {
-        (f["ts"][11:16], f["kind"])
-        for k in ("only_old", "only_new", "changed")
-        for f in pol["examples"][k]
-    }
-    # one state: s-2/A-1 inherits s-1/A-1's cooldown, and s-2/B-7 its hold; per key,
-    # s-2/A-1 acts at once and s-2/B-7 waits for its own hour
-    assert ("10:30", "changed") in kinds and ("11:00", "only_old") in kinds
-    assert pol["changed"] == 5 and pol["only_old"] == 1 and pol["only_new"] == 0
+    # one state: s-2/A-1 and s-1/C-3 inherit s-1/A-1's cooldown, and s-2/B-7 its hold and
+    # the bound; per key, s-2/A-1 and s-1/C-3 act, and s-2/B-7 waits for its own hour
+    assert (pol["changed"], pol["only_old"], pol["only_new"]) == (5, 1, 0)
+    changed = pol["examples"]["changed"]
+    assert [(f["ts"][11:16], f["old"]["outcome"], f["new"]["outcome"]) for f in changed] == [
+        ("10:30", "suppressed", "needs_approval"),
+        ("10:45", "suppressed", "fired"),
+        ("12:00", "fired", "suppressed"),
+    ]
+    assert changed[0]["changes"][:2] == ["key", "outcome"]
+    assert (changed[0]["old"]["key"], changed[0]["new"]["key"]) == (None, "s-2/A-1")
+    # 10:00 and 10:20 decide the same as before, now for s-1/A-1: a change of key only,
+    # counted, and shown only when there are too few other examples
+    assert pol["changed_key_only"] == 2
+    (gone,) = pol["examples"]["only_old"]
+    assert (gone["ts"][11:16], gone["old"]["outcome"]) == ("11:00", "suppressed")
     text = cli("simulate", "--compare", "HEAD~1", "--rev", "HEAD", "-w", repo)
     assert all(len(line) <= 80 for line in text.stdout.splitlines())
+    assert "(2 of the 5 changed decisions differ only in their key)" in text.stdout
     assert text.stdout == snapshot(name="text")
     md = cli("simulate", "--compare", "HEAD~1", "--rev", "HEAD", "-w", repo, "-f", "markdown")
     assert "| Flip | Time | Key | Decision | Detail |" in md.stdout
+    assert "2 of the 5 changed decisions differ only in their key" in md.stdout
     assert md.stdout == snapshot(name="markdown")
 
 
@@ -225,3 +230,22 @@ def test_compare_the_same_keyed_policy_has_no_flips(cli: Any, repo: Path) -> Non
     r = cli("simulate", "--compare", "HEAD", "-w", repo, "--fail-on-flips", "-f", "json")
     assert r.exit_code == 0, r.stdout
     assert json.loads(r.stdout)["runs"][0]["flips"] == 0
+
+
+def test_key_only_flips_give_way_to_other_examples_and_fill_in_after() -> None:
+    from agentctl.engine import Decision
+    from agentctl.simulate.compare import PolicyFlips, diff
+
+    def d(seq: int, key: str | None, outcome: str = "fired") -> Decision:
+        return Decision(seq, 1_772_445_600.0 + seq, "pos.sale", "p", outcome, "", "r", key=key)
+
+    flips = PolicyFlips("p", "modified")
+    for seq in range(1, 6):  # the same decision, now for a key
+        for f in diff([d(seq, None)], [d(seq, "k")]):
+            flips.add(f)
+    for f in diff([d(9, None)], [d(9, "k", "escalated")]):
+        flips.add(f)
+    flips.finish()
+    assert (flips.counts["changed"], flips.key_only) == (6, 5)
+    shown = [(f.any.seq, f.changes) for f in flips.examples["changed"]]
+    assert shown == [(9, ("key", "outcome")), (1, ("key",)), (2, ("key",))]
