@@ -231,6 +231,7 @@ class Engine:
         if key is None:
             ks.pending_since = None
         else:
+            ks.seen = self._n
             st.release(key, ks, ts, p.cooldown_s)
 
     def _state_var(
