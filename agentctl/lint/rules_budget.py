@@ -252,7 +252,9 @@ def policy_budget(ctx: LintContext) -> Iterator[Finding]:
     "A policy that invokes agents with no bound, cooldown or budget.",
     """
 Without `bounds.max_per_day`, a `cooldown` or a `budget`, a policy whose condition holds
-fires on every matching event: a burst of events becomes a burst of agent runs.
+fires on every matching event: a burst of events becomes a burst of agent runs. A policy
+with a `key:` keeps its cooldown per key, so a cooldown does not bound it: a thousand
+stores can fire at once. Keyed policies need a bound or a budget.
 """,
 )
 def policy_unbounded(ctx: LintContext) -> Iterator[Finding]:
@@ -260,10 +262,11 @@ def policy_unbounded(ctx: LintContext) -> Iterator[Finding]:
         spec = res.doc.spec
         if not any(a.invoke for a in spec.actions):
             continue
+        keyed = spec.key is not None
         bounded = (
             spec.bounds.max_per_day
             or spec.bounds.max_per_hour
-            or spec.cooldown
+            or (spec.cooldown and not keyed)
             or spec.budget.per_day_usd
             or spec.budget.per_month_usd
         )
@@ -272,7 +275,9 @@ def policy_unbounded(ctx: LintContext) -> Iterator[Finding]:
                 "policy-unbounded",
                 res,
                 ("spec",),
-                f"{res.ref} can invoke agents on every matching event",
-                "add bounds.max_per_day, a cooldown or budget.per_day_usd",
+                f"{res.ref} can invoke agents on every matching event"
+                + (" of every key (its cooldown is per key)" if keyed and spec.cooldown else ""),
+                "add bounds.max_per_day or budget.per_day_usd"
+                + ("" if keyed else ", or a cooldown"),
                 key=True,  # the key line: the mapping as a whole is at fault
             )
