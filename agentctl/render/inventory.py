@@ -190,8 +190,11 @@ def _policy(res: Resource[Any], ws: Workspace) -> tuple[str, dict[str, Any]]:
     shown = ", ".join(events[:2]) + (f" +{len(events) - 2}" if len(events) > 2 else "")
     fact = f"on {shown}"
     fact += f" · for {format_duration(spec.for_)}" if spec.for_ is not None else " · at once"
+    if spec.key is not None:
+        fact += " · per key"
     details = {
         "on": events,
+        "key": spec.key,
         "for": _jsonable(spec.for_),
         "cooldown": _jsonable(spec.cooldown),
         "actions": [
