@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from agentctl.ledger import Ledger
 
 app = typer.Typer(
-    help="The tamper-evident trace ledger: verify, checkpoint, query, report, export.",
+    help=(
+        "The tamper-evident trace ledger: verify, checkpoint, query, report, export.\n\n"
+        "Example: agentctl ledger query --data-class pii.ssn --since 7d --agents"
+    ),
     no_args_is_help=True,
 )
 
