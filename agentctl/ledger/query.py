@@ -9,31 +9,11 @@ from typing import Any
 
 import orjson
 
+from agentctl.ledger.schema import EVENT_COLUMNS
 from agentctl.ledger.store import Ledger
 
-EVENT_FIELDS = (
-    "seq",
-    "ts",
-    "kind",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "principal",
-    "principal_version",
-    "git_commit",
-    "operation",
-    "status",
-    "input_hash",
-    "output_hash",
-    "prompt_hash",
-    "data_classes",
-    "cost_usd",
-    "tokens",
-    "latency_ms",
-    "attrs",
-    "prev_hash",
-    "hash",
-)
+# the columns of an event row, in table order: one list, kept in schema.py
+EVENT_FIELDS = EVENT_COLUMNS
 _SELECT = "SELECT " + ", ".join(f"e.{c}" for c in EVENT_FIELDS) + " FROM events e"
 
 
