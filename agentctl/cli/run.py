@@ -43,7 +43,7 @@ def command(
     from agentctl.cli.common import check_format, emit, load, note, workspace_root
     from agentctl.errors import ExitCode, UsageError
     from agentctl.ledger import Ledger, new_trace_id
-    from agentctl.runtime.run import git_reader, head_commit, run_charter
+    from agentctl.runtime.run import head_commit, run_charter
     from agentctl.runtime.summary import parse_input, render_json, render_text
 
     check_format(format, FORMATS)
@@ -89,7 +89,7 @@ def command(
                 today=day,
                 commit=commit,
                 environ=os.environ,
-                read_file=git_reader(root, rev) if rev else None,
+                rev=rev or None,
                 log=note,
                 trace_id=trace_id,
             )

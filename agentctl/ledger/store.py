@@ -238,6 +238,38 @@ class Ledger:
         keys = ("usd", "tokens", "steps", "tool_calls", "runs", "wall_time_s")
         return {k: float(v or 0.0) for k, v in zip(keys, row, strict=True)}
 
+    def contract_totals(self, contract: str, since_ts: str, until_ts: str) -> dict[str, float]:
+        """Requests made under `contract` in [since_ts, until_ts): what a contract's per-day
+        cost ceiling is checked on. A range scan of the (kind, ts) index.
+
+        requests counts the agent_request events with attrs.contract; usd sums their
+        attrs.cost_usd (what the provider spent: the cost_usd column stays 0 there, the
+        provider's own events carry the cost); sla_missed counts attrs.sla_missed.
+        """
+        row = self.conn.execute(
+            """
+            SELECT count(*), total(json_extract(attrs, '$.cost_usd')),
+                   total(json_extract(attrs, '$.sla_missed') = 1)
+            FROM events
+            WHERE kind = 'agent_request' AND ts >= ? AND ts < ?
+              AND json_extract(attrs, '$.contract') = ?
+            """,
+            (since_ts, until_ts, contract),
+        ).fetchone()
+        keys = ("requests", "usd", "sla_missed")
+        return {k: float(v or 0.0) for k, v in zip(keys, row, strict=True)}
+
+    def connector_calls(self, connector: str, after_ts: str) -> int:
+        """tool_call events (executed: ok or error, never denials) of `connector.*` stamped
+        after `after_ts`: what a connector's rate limit (a sliding window) is checked on.
+        A range scan of the (kind, ts) index."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM events WHERE kind = 'tool_call' AND ts > ? "
+            "AND operation >= ? AND operation < ?",
+            (after_ts, connector + ".", connector + "/"),  # '/' sorts right after '.'
+        ).fetchone()
+        return int(row[0])
+
     def payload(self, digest: str | None) -> Any:
         """The stored payload for a hash: the value, None when absent or erased."""
         if digest is None:

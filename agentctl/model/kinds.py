@@ -127,6 +127,12 @@ class ModelRuntime(Strict):
     api_key_env: str | None = Field(None, description="environment variable holding the key")
     temperature: float | None = None
     max_tokens: int | None = None
+    usd_per_1k_input_tokens: Money = Field(
+        Decimal(0), description="price of 1,000 prompt tokens (counts against USD budgets)"
+    )
+    usd_per_1k_output_tokens: Money = Field(
+        Decimal(0), description="price of 1,000 completion tokens (counts against USD budgets)"
+    )
 
 
 class Runtime(Strict):

@@ -11,7 +11,6 @@ rate limit → budgets (per run, then per day). Budget and wall-time denials are
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -115,9 +114,10 @@ class Guard:
     # serving an ask under a contract: only these scopes, and at most this much per request
     contract_scopes: frozenset[str] | None = None
     usd_ceiling: Decimal | None = None
+    # what set usd_ceiling, for the message of a denial (e.g. "contract/x per_request_usd")
+    ceiling_source: str = "the request's cost ceiling"
     used: Counters = field(default_factory=Counters)
     _granted: dict[str, OperationRef] | None = None
-    _calls: dict[str, deque[float]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -180,7 +180,11 @@ class Guard:
             hint=did_you_mean(operation, known) or "write CONNECTOR.OPERATION",
         )
 
-    def check_call(self, ref: OperationRef, elapsed_s: float) -> Denied | None:
+    def check_call(
+        self, ref: OperationRef, elapsed_s: float, recent_calls: int = 0
+    ) -> Denied | None:
+        """A tool call. `recent_calls`: the calls of its connector in the rate limit's
+        window, all runs and processes included (the shell counts them in the ledger)."""
         op = ref.op
         name = ref.qualified
         allowed = set(self.spec.data_classes)
@@ -214,21 +218,18 @@ class Guard:
                 hint="add it to spec.data_classes only after a privacy review",
             )
         limit = ref.connector.doc.spec.rate_limit
-        if limit is not None:
-            window = self._calls.get(ref.connector.name)
+        if limit is not None and recent_calls >= limit.calls:
             per = limit.per.total_seconds()
-            if window is not None:
-                while window and window[0] <= elapsed_s - per:
-                    window.popleft()
-                if len(window) >= limit.calls:
-                    return Denied(
-                        f"rate limit of connector/{ref.connector.name}: {limit.calls} calls "
-                        f"per {per:g}s",
-                        rule="rate-limit",
-                        scope=op.scope,
-                        operation=name,
-                        hint="slow down and retry later",
-                    )
+            return Denied(
+                f"rate limit of connector/{ref.connector.name}: {limit.calls} calls per "
+                f"{per:g}s ({recent_calls} in the last {per:g}s, all runs)",
+                rule="rate-limit",
+                scope=op.scope,
+                operation=name,
+                limit=f"{limit.calls} calls",
+                period=f"{per:g}s",
+                hint="slow down and retry later",
+            )
         return self._budget(Want(usd=op.cost_usd, tool_calls=1), elapsed_s)
 
     def note_call(self, ref: OperationRef, elapsed_s: float) -> None:
@@ -236,25 +237,78 @@ class Guard:
         self.used.steps += 1
         self.used.tool_calls += 1
         self.used.usd += ref.op.cost_usd
-        if ref.connector.doc.spec.rate_limit is not None:
-            self._calls.setdefault(ref.connector.name, deque()).append(elapsed_s)
 
     # --- model calls -------------------------------------------------------------------
 
     def check_model(self, elapsed_s: float) -> Denied | None:
         return self._budget(Want(), elapsed_s)
 
-    def tokens_left(self) -> int | None:
-        """The most tokens a model call may still spend (run and day), or None: unbounded."""
-        left: list[int] = []
-        for limits, used in (
-            (self.spec.budget.per_run, self.used),
-            (self.spec.budget.per_day, self.day),
+    def _left(self) -> tuple[list[tuple[int, str]], list[tuple[Decimal, str]]]:
+        """What the budgets have left: [(tokens, period)], [(usd, period)]."""
+        tokens: list[tuple[int, str]] = []
+        usd: list[tuple[Decimal, str]] = []
+        day = Counters(usd=self.day.usd + self.used.usd, tokens=self.day.tokens + self.used.tokens)
+        for period, limits, used in (
+            ("run", self.spec.budget.per_run, self.used),
+            ("day", self.spec.budget.per_day, day),
         ):
             if limits.tokens is not None:
-                extra = self.used.tokens if used is self.day else 0
-                left.append(limits.tokens - used.tokens - extra)
-        return max(0, min(left)) if left else None
+                tokens.append((limits.tokens - used.tokens, period))
+            if limits.usd is not None:
+                usd.append((limits.usd - used.usd, period))
+        if self.usd_ceiling is not None:
+            usd.append((self.usd_ceiling - self.used.usd, "request"))
+        return tokens, usd
+
+    def tokens_left(self) -> int | None:
+        """The most tokens a model call may still spend (run and day), or None: unbounded."""
+        tokens, _ = self._left()
+        return max(0, min(t for t, _p in tokens)) if tokens else None
+
+    def model_max_tokens(
+        self, configured: int | None, usd_per_1k_output: Decimal
+    ) -> int | Denied | None:
+        """The max_tokens a model call is sent with, or a hard stop before it is sent.
+
+        The worst case of a call is its max_tokens, all generated, at the output price. A
+        configured max_tokens whose worst case does not fit what a budget has left (tokens,
+        or USD) is refused; without one, max_tokens is what the budgets can still pay for
+        (None: unbounded). Input tokens are known only from the reply and are counted then.
+        """
+        tokens, usd = self._left()
+        caps: list[tuple[int, str, str]] = [(max(0, t), p, "tokens") for t, p in tokens]
+        if usd_per_1k_output > 0:
+            for left, p in usd:
+                afford = int(max(ZERO, left) * 1000 / usd_per_1k_output)
+                caps.append((afford, p, "usd"))
+        if not caps:
+            return configured
+        cap, period, limit = min(caps)
+        who = "this request" if period == "request" else f"charter/{self.name} per {period}"
+        if configured is not None and configured <= cap:
+            return configured
+        if configured is None and cap >= 1:
+            return cap
+        if limit == "tokens":
+            msg = f"{cap} tokens left in the budget of {who}"
+        else:
+            left = min(x for x, p in usd if p == period)
+            msg = f"{_fmt_usd(max(ZERO, left))} left in the budget of {who}"
+        if configured is not None:
+            worst = f"max_tokens {configured}"
+            if limit == "usd":
+                worst += f" at {_fmt_usd(usd_per_1k_output)}/1k output tokens is "
+                worst += _fmt_usd(usd_per_1k_output * configured / 1000)
+            why = f"its worst case ({worst}) exceeds the {msg}"
+        else:
+            why = f"only {msg}"
+        return Stopped(
+            f"model call refused before it was sent: {why}",
+            rule="budget",
+            limit=limit,
+            period=period,
+            hint="lower spec.runtime.model.max_tokens, or raise the budget after review",
+        )
 
     def note_model(self, tokens: int, usd: Decimal) -> Denied | None:
         """Count a model call; a budget it overran stops the run from here on."""
@@ -324,17 +378,51 @@ class Guard:
             return stop
         return contract, target
 
-    def ask_ceiling(self, contract: ContractDoc) -> Decimal | None:
-        """The most the provider may spend on this request: contract and our own budget."""
-        caps = [c for c in (contract.spec.cost_ceiling.per_request_usd,) if c is not None]
-        for limits, used in (
-            (self.spec.budget.per_run, self.used),
-            (self.spec.budget.per_day, self.day),
+    def check_contract_day(self, contract: Resource[ContractDoc], spent: Decimal) -> Denied | None:
+        """A contract's per-day cost ceiling, from what was spent under it today (the shell
+        sums the ledger's agent_request events of the contract)."""
+        ceiling = contract.doc.spec.cost_ceiling.per_day_usd
+        if ceiling is None or spent < ceiling:
+            return None
+        return Denied(
+            f"contract/{contract.name} has reached its daily cost ceiling: "
+            f"{_fmt_usd(spent)} of {_fmt_usd(ceiling)} spent on {self.today.isoformat()}",
+            rule="contract-ceiling",
+            operation=contract.doc.spec.provider,
+            contract=contract.name,
+            limit="usd",
+            period="day",
+            hint=f"wait for tomorrow, or raise spec.cost_ceiling.per_day_usd of "
+            f"contract/{contract.name} after review",
+        )
+
+    def ask_ceiling(
+        self, contract: Resource[ContractDoc], spent_today: Decimal = ZERO
+    ) -> tuple[Decimal, str] | None:
+        """The most the provider may spend on this request, and what sets it: the contract
+        (per request; per day, less what was spent today) and our own budgets."""
+        caps: list[tuple[Decimal, str]] = []
+        cc = contract.doc.spec.cost_ceiling
+        if cc.per_request_usd is not None:
+            caps.append((cc.per_request_usd, f"contract/{contract.name} per_request_usd"))
+        if cc.per_day_usd is not None:
+            left = max(ZERO, cc.per_day_usd - spent_today)
+            caps.append(
+                (
+                    left,
+                    f"contract/{contract.name} per_day_usd of {_fmt_usd(cc.per_day_usd)}, "
+                    f"{_fmt_usd(spent_today)} spent today",
+                )
+            )
+        for period, limits, used in (
+            ("run", self.spec.budget.per_run, self.used),
+            ("day", self.spec.budget.per_day, self.day),
         ):
             if limits.usd is not None:
                 extra = self.used.usd if used is self.day else ZERO
-                caps.append(max(ZERO, limits.usd - used.usd - extra))
-        return min(caps) if caps else None
+                left = max(ZERO, limits.usd - used.usd - extra)
+                caps.append((left, f"the budget per {period} of charter/{self.name}"))
+        return min(caps, key=lambda c: c[0]) if caps else None
 
     def note_ask(self, usd: Decimal) -> None:
         self.used.steps += 1
@@ -346,8 +434,9 @@ class Guard:
         budget = self.spec.budget
         if self.usd_ceiling is not None and self.used.usd + want.usd > self.usd_ceiling:
             return Stopped(
-                f"the cost ceiling of this request ({_fmt_usd(self.usd_ceiling)}) would be "
-                f"exceeded (spent {_fmt_usd(self.used.usd)}, this call {_fmt_usd(want.usd)})",
+                f"the cost ceiling of this request ({_fmt_usd(self.usd_ceiling)}: "
+                f"{self.ceiling_source}) would be exceeded (spent {_fmt_usd(self.used.usd)}, "
+                f"this call {_fmt_usd(want.usd)})",
                 rule="budget",
                 limit="usd",
                 period="request",

@@ -13,19 +13,42 @@ from typing import Any
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.errors import ToolError
 
-# A python or command runtime that calls a model names its endpoint in spec.runtime.env.
+# A python or command runtime that calls a model names its endpoint in spec.runtime.env
+# (a model runtime has typed fields instead: spec.runtime.model).
 ENV_BASE_URL = "AGENTCTL_MODEL_BASE_URL"
 ENV_MODEL = "AGENTCTL_MODEL"
 ENV_KEY_ENV = "AGENTCTL_MODEL_API_KEY_ENV"
-ENV_PRICE = "AGENTCTL_USD_PER_1K_TOKENS"
+ENV_PRICE_IN = "AGENTCTL_MODEL_USD_PER_1K_INPUT_TOKENS"
+ENV_PRICE_OUT = "AGENTCTL_MODEL_USD_PER_1K_OUTPUT_TOKENS"
+ENV_PRICE_OLD = "AGENTCTL_USD_PER_1K_TOKENS"  # refused: one price cannot bound output cost
 
 
 @dataclass
 class Reply:
     message: dict[str, Any]
-    tokens: int
+    input_tokens: int
+    output_tokens: int
     usage: dict[str, Any] = field(default_factory=dict)
     finish_reason: str | None = None
+    # the endpoint reported no prompt/completion split: the cost is an upper estimate
+    estimated: bool = False
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def _price(env: Mapping[str, str], key: str) -> Decimal:
+    raw = env.get(key)
+    if not raw:
+        return Decimal(0)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise ToolError(f"spec.runtime.env.{key} is not a price (got {raw!r})", hint="e.g. '0.003'")
+    return value
 
 
 @dataclass
@@ -35,7 +58,8 @@ class ModelClient:
     api_key: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
-    usd_per_1k_tokens: Decimal = Decimal(0)
+    usd_per_1k_input: Decimal = Decimal(0)
+    usd_per_1k_output: Decimal = Decimal(0)
     timeout_s: float = 120.0
 
     @classmethod
@@ -44,13 +68,18 @@ class ModelClient:
     ) -> ModelClient:
         rt = charter.spec.runtime
         env = rt.env
-        price = Decimal(0)
-        if env.get(ENV_PRICE):
-            try:
-                price = Decimal(env[ENV_PRICE])
-            except InvalidOperation:
-                raise ToolError(f"spec.runtime.env.{ENV_PRICE} is not a number") from None
+        if ENV_PRICE_OLD in env:
+            raise ToolError(
+                f"spec.runtime.env.{ENV_PRICE_OLD} is no longer read",
+                hint="price input and output apart: usd_per_1k_input_tokens and "
+                "usd_per_1k_output_tokens in spec.runtime.model (or "
+                f"{ENV_PRICE_IN} and {ENV_PRICE_OUT} in spec.runtime.env)",
+            )
         m = rt.model
+        if m is not None:
+            price_in, price_out = m.usd_per_1k_input_tokens, m.usd_per_1k_output_tokens
+        else:
+            price_in, price_out = _price(env, ENV_PRICE_IN), _price(env, ENV_PRICE_OUT)
         base_url = options.get("base_url") or (m.base_url if m else env.get(ENV_BASE_URL))
         model = options.get("model") or (m.model if m else env.get(ENV_MODEL))
         key_env = options.get("api_key_env") or (m.api_key_env if m else env.get(ENV_KEY_ENV))
@@ -74,11 +103,19 @@ class ModelClient:
             api_key=key,
             temperature=options.get("temperature", m.temperature if m else None),
             max_tokens=options.get("max_tokens", m.max_tokens if m else None),
-            usd_per_1k_tokens=price,
+            usd_per_1k_input=price_in,
+            usd_per_1k_output=price_out,
         )
 
-    def cost(self, tokens: int) -> Decimal:
-        return self.usd_per_1k_tokens * tokens / 1000
+    def cost(self, reply: Reply) -> Decimal:
+        """What the reply cost, from the usage the endpoint reported. Without a
+        prompt/completion split, every token is charged at the higher of the two prices."""
+        if reply.estimated:
+            return max(self.usd_per_1k_input, self.usd_per_1k_output) * reply.tokens / 1000
+        return (
+            self.usd_per_1k_input * reply.input_tokens
+            + self.usd_per_1k_output * reply.output_tokens
+        ) / 1000
 
     def complete(
         self,
@@ -120,7 +157,24 @@ class ModelClient:
         except (KeyError, IndexError, TypeError) as exc:
             raise ToolError(f"model endpoint {url} answered without choices[0].message") from exc
         usage = data.get("usage") or {}
-        tokens = int(usage.get("total_tokens") or 0) or int(usage.get("prompt_tokens") or 0) + int(
-            usage.get("completion_tokens") or 0
-        )
-        return Reply(message, tokens, usage, choice.get("finish_reason"))
+        return _reply(message, usage, choice.get("finish_reason"), body.get("max_tokens"))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _reply(message: dict[str, Any], usage: Any, finish: Any, max_tokens: int | None) -> Reply:
+    """The tokens of a reply from its `usage`. Without prompt_tokens/completion_tokens:
+    total_tokens, else the max_tokens we sent (the most it could have generated), all
+    marked as estimated."""
+    usage = usage if isinstance(usage, dict) else {}
+    prompt = _count(usage.get("prompt_tokens"))
+    completion = _count(usage.get("completion_tokens"))
+    finish_reason = finish if isinstance(finish, str) else None
+    if prompt is not None or completion is not None:
+        return Reply(message, prompt or 0, completion or 0, usage, finish_reason)
+    total = _count(usage.get("total_tokens"))
+    if total is None:
+        total = max_tokens or 0
+    return Reply(message, 0, total, usage, finish_reason, estimated=True)

@@ -11,10 +11,11 @@ from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
 from agentctl.ledger import Ledger, new_trace_id
-from agentctl.model.workspace import Workspace
+from agentctl.model.kinds import CharterDoc
+from agentctl.model.workspace import Resource, Workspace
 from agentctl.runtime.errors import ToolError
 from agentctl.runtime.runtimes import prepare
-from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig
+from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig, day_window
 
 
 def find_charter(workspace: Workspace, name: str) -> Any:
@@ -74,32 +75,51 @@ def run_charter(
     log: Callable[[str], None] = lambda _m: None,
     trace_id: str | None = None,
     batch: int = 500,
+    rev: str | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
-    loaded is a ConfigError before anything is recorded."""
+    loaded is a ConfigError before anything is recorded.
+
+    `rev`: the code (python_path, command runtimes and transports) and the fixtures as
+    committed at that git revision, from a temporary checkout (`workspace` is expected to
+    be loaded at the same revision)."""
     res = find_charter(workspace, charter)
     environ = dict(os.environ if environ is None else environ)
     if today is None:
         from zoneinfo import ZoneInfo
 
         today = start.astimezone(ZoneInfo(workspace.settings.defaults.timezone)).date()
-    with ledger.writer(batch=batch) as writer:
-        span_cfg = SessionConfig(
-            workspace=workspace,
-            root=root,
-            writer=writer,
-            trace_id=trace_id or new_trace_id(),
-            start=start,
-            today=today,
-            day_totals=lambda principal: ledger.daily_totals(principal, *window),
-            commit=commit,
-            environ=environ,
-            read_file=read_file,
-            log=log,
-        )
-        session = Session(span_cfg)
-        window = session.day_window()
+    cfg = SessionConfig(
+        workspace=workspace,
+        root=root,
+        writer=ledger.writer(batch=batch),
+        trace_id=trace_id or new_trace_id(),
+        start=start,
+        today=today,
+        day_totals=lambda principal: ledger.daily_totals(principal, *window),
+        contract_totals=lambda contract: ledger.contract_totals(contract, *window),
+        commit=commit,
+        environ=environ,
+        read_file=read_file,
+        log=log,
+    )
+    window = day_window(workspace, today)
+    if rev is None:
+        return _execute(cfg, res, payload)
+    from agentctl.runtime.revision import checkout, fresh_imports
+
+    python_path = list(workspace.settings.python_path)
+    with checkout(root, rev, python_path) as code_root:
+        cfg.code_root = code_root
+        cfg.read_file = None  # the checkout holds the revision's fixtures
+        with fresh_imports([(code_root / p).resolve() for p in python_path]):
+            return _execute(cfg, res, payload)
+
+
+def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> RunResult:
+    with cfg.writer:
+        session = Session(cfg)
         try:
             fn = prepare(res, session.env)
         except ToolError as exc:

@@ -21,6 +21,7 @@ from agentctl.model.workspace import OperationRef, Resource, Workspace
 from agentctl.runtime import schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
 from agentctl.runtime.guard import Counters, Guard, sla_check
+from agentctl.runtime.ratelimit import RateGate
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
 
 
@@ -60,11 +61,15 @@ class SessionConfig:
     start: _dt.datetime  # aware: the wall-clock instant the run started (read by the shell)
     today: _dt.date
     day_totals: Callable[[str], dict[str, float]]  # principal → the ledger's daily totals
+    contract_totals: Callable[[str], dict[str, float]]  # contract → today's, from the ledger
     commit: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
     read_file: Callable[[str], bytes] | None = None
     log: Callable[[str], None] = lambda _msg: None
     clock: Callable[[], float] = time.perf_counter
+    # where python_path and command runtimes/transports resolve: the workspace root, or a
+    # checkout of --rev (agentctl.runtime.revision)
+    code_root: Path | None = None
 
 
 class Session:
@@ -76,9 +81,13 @@ class Session:
         self._t0 = cfg.clock()
         self.transports: dict[str, Transport] = {}
         self.env = TransportEnv(
-            cfg.root, list(cfg.workspace.settings.python_path), cfg.read_file, cfg.environ
+            cfg.code_root or cfg.root,
+            list(cfg.workspace.settings.python_path),
+            cfg.read_file,
+            cfg.environ,
         )
         self.secrets = self._secrets()
+        self.rate = RateGate(cfg.writer, self.now)
 
     def _secrets(self) -> list[str]:
         names: set[str] = set()
@@ -96,8 +105,11 @@ class Session:
     def elapsed(self) -> float:
         return self.cfg.clock() - self._t0
 
+    def now(self) -> _dt.datetime:
+        return self.cfg.start + _dt.timedelta(seconds=self.elapsed())
+
     def ts(self) -> str:
-        return format_ts(self.cfg.start + _dt.timedelta(seconds=self.elapsed()))
+        return format_ts(self.now())
 
     def redact(self, value: Any) -> Any:
         return redact(value, self.secrets) if self.secrets and value is not None else value
@@ -117,12 +129,16 @@ class Session:
         self.transports.clear()
 
     def day_window(self) -> tuple[str, str]:
-        """[start, end) of `today` in the workspace's timezone, as ledger timestamps."""
-        from zoneinfo import ZoneInfo
+        return day_window(self.ws, self.cfg.today)
 
-        tz = ZoneInfo(self.ws.settings.defaults.timezone)
-        start = _dt.datetime.combine(self.cfg.today, _dt.time(0), tzinfo=tz)
-        return format_ts(start), format_ts(start + _dt.timedelta(days=1))
+
+def day_window(workspace: Workspace, today: _dt.date) -> tuple[str, str]:
+    """[start, end) of `today` in the workspace's timezone, as ledger timestamps."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(workspace.settings.defaults.timezone)
+    start = _dt.datetime.combine(today, _dt.time(0), tzinfo=tz)
+    return format_ts(start), format_ts(start + _dt.timedelta(days=1))
 
 
 class AgentRun:
@@ -135,7 +151,7 @@ class AgentRun:
         *,
         parent_span: str | None = None,
         contract_scopes: frozenset[str] | None = None,
-        usd_ceiling: Decimal | None = None,
+        usd_ceiling: tuple[Decimal, str] | None = None,
         contract: str | None = None,
     ) -> None:
         self.session = session
@@ -155,8 +171,9 @@ class AgentRun:
             session.cfg.today,
             day=Counters.from_totals(totals),
             contract_scopes=contract_scopes,
-            usd_ceiling=usd_ceiling,
         )
+        if usd_ceiling is not None:
+            self.guard.usd_ceiling, self.guard.ceiling_source = usd_ceiling
 
     # --- events ---------------------------------------------------------------------------
 
@@ -219,10 +236,19 @@ class AgentRun:
         found = g.resolve(operation)
         if isinstance(found, Denied):
             raise self._deny(found, operation, payload)
-        ref = found
+        limit = found.connector.doc.spec.rate_limit
+        if limit is None:
+            return self._call(found, payload, 0)
+        with s.rate.slot(found.connector.name, limit.per) as recent:
+            return self._call(found, payload, recent)
+
+    def _call(self, ref: OperationRef, payload: dict[str, Any], recent: int) -> dict[str, Any]:
+        s = self.session
+        g = self.guard
         op = ref.op
+        operation = ref.qualified
         classes = list(op.data_classes)
-        denied = g.check_call(ref, s.elapsed())
+        denied = g.check_call(ref, s.elapsed(), recent)
         if denied is not None:
             raise self._deny(denied, operation, payload, classes)
         bad = schemas.problems(op.input_schema, payload)
@@ -279,6 +305,13 @@ class AgentRun:
         if isinstance(found, Denied):
             raise self._deny(found, target_ref, payload)
         contract, target = found
+        spent = Decimal(0)
+        if contract.doc.spec.cost_ceiling.per_day_usd is not None:
+            s.cfg.writer.flush()  # this session's earlier requests count too
+            spent = Decimal(repr(s.cfg.contract_totals(contract.name).get("usd", 0.0)))
+            denied = self.guard.check_contract_day(contract, spent)
+            if denied is not None:
+                raise self._deny(denied, target_ref, payload)
         span = new_span_id()
         t0 = s.elapsed()
         sub = AgentRun(
@@ -286,7 +319,7 @@ class AgentRun:
             target,
             parent_span=span,
             contract_scopes=frozenset(contract.doc.spec.scopes),
-            usd_ceiling=self.guard.ask_ceiling(contract.doc),
+            usd_ceiling=self.guard.ask_ceiling(contract, spent),
             contract=contract.name,
         )
         res = sub.execute(payload)
@@ -304,6 +337,9 @@ class AgentRun:
             "contract": contract.name,
             "sla_missed": sla.missed,
             "provider_status": res.status,
+            # what the provider spent: summed per contract for its per-day ceiling (the
+            # cost_usd column stays 0: the provider's own events carry the cost)
+            "cost_usd": float(res.cost_usd),
         }
         if sla.reasons:
             attrs["sla_reasons"] = sla.reasons
@@ -347,42 +383,57 @@ class AgentRun:
 
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session
+        prompt = {"messages": messages, "tools": tools}
         denied = self.guard.check_model(s.elapsed())
+        if denied is None:
+            cap = self.guard.model_max_tokens(client.max_tokens, client.usd_per_1k_output)
+            if isinstance(cap, Denied):
+                denied = cap
         if denied is not None:
-            raise self._deny(denied, client.model, None)
+            raise self._deny(denied, client.model, prompt)
+        assert not isinstance(cap, Denied)
+        client.max_tokens = cap
         t0 = s.elapsed()
-        left = self.guard.tokens_left()
+        r = self.result
         try:
-            reply = client.complete(messages, tools, max_tokens=left)
+            reply = client.complete(messages, tools)
         except ToolError as exc:
             self.guard.note_model(0, Decimal(0))
-            self.result.model_calls += 1
-            self.result.steps += 1
+            r.model_calls += 1
+            r.steps += 1
             self._event(
                 "model_call",
                 operation=client.model,
                 status="error",
-                prompt={"messages": messages, "tools": tools},
+                prompt=prompt,
                 latency_ms=(s.elapsed() - t0) * 1000,
-                attrs={"error": exc.message},
+                attrs={"error": exc.message, "max_tokens": cap},
             )
             raise
-        cost = client.cost(reply.tokens)
+        cost = client.cost(reply)
         over = self.guard.note_model(reply.tokens, cost)
-        r = self.result
         r.model_calls += 1
         r.steps += 1
         r.tokens += reply.tokens
         r.cost_usd += cost
+        attrs: dict[str, Any] = {
+            "finish_reason": reply.finish_reason,
+            "usage": reply.usage,
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            "max_tokens": cap,
+        }
+        if reply.estimated:
+            attrs["usage_estimated"] = True
         self._event(
             "model_call",
             operation=client.model,
-            prompt={"messages": messages, "tools": tools},
+            prompt=prompt,
             output=reply.message,
             tokens=reply.tokens,
             cost_usd=float(cost),
             latency_ms=(s.elapsed() - t0) * 1000,
-            attrs={"finish_reason": reply.finish_reason, "usage": reply.usage},
+            attrs=attrs,
         )
         if over is not None:
             raise self._deny(over, client.model, None)

@@ -4,6 +4,7 @@ for every call it executes (so tests can prove a denied call was never executed)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import sys
 import textwrap
@@ -107,6 +108,12 @@ def many(task, ctx):
         ctx.call("sys.read", {"i": i})
         time.sleep(task.get("pause", 0.002))
     return {"done": task.get("n", 100)}
+
+
+def chat(task, ctx):
+    """One model call through ctx.model (a python runtime that calls a model)."""
+    msg = ctx.model([{"role": "user", "content": task.get("say", "hi")}])
+    return {"reply": msg.get("content")}
 
 
 def broken(task, ctx):
@@ -246,6 +253,58 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+KEY = "sk-test-0123456789abcdef"
+
+
+class ScriptedModel:
+    """Answers chat-completions requests from a script: each entry is a message."""
+
+    def __init__(
+        self, script: list[dict[str, Any]], tokens: int = 40, usage: Any = "split"
+    ) -> None:
+        self.script = list(script)
+        self.tokens = tokens
+        self.usage = usage  # "split": half prompt, half completion; else sent as is
+        self.server = Server(self.reply)
+
+    def reply(self, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+        if path != "/v1/chat/completions":
+            return 404, {"error": "no such path"}
+        msg = self.script.pop(0)
+        return 200, {
+            "id": "cmpl-1",
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": msg,
+                    "finish_reason": "tool_calls" if msg.get("tool_calls") else "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": self.tokens // 2,
+                "completion_tokens": self.tokens // 2,
+                "total_tokens": self.tokens,
+            }
+            if self.usage == "split"
+            else self.usage,
+        }
+
+
+def tool_call(i: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+        ],
+    }
 
 
 @pytest.fixture(name="ws")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 from agentctl.runtime.errors import Denied, Stopped
-from agentctl.runtime.guard import Counters, Guard, sla_check
+from agentctl.runtime.guard import ZERO, Counters, Guard, sla_check
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -54,17 +54,28 @@ def test_unknown_operation_suggests_the_closest(ws: Ws) -> None:
     assert d.hint is not None and "sys.read" in d.hint
 
 
-def test_rate_limit_uses_a_sliding_window(ws: Ws) -> None:
+def test_rate_limit_is_decided_on_the_count_in_the_window(ws: Ws) -> None:
+    """The shell counts the connector's calls in the window (ledger, every run); the guard
+    admits fewer than `calls` of them."""
     ws.add(charter("a", tools="[limited.read]"))
     g = guard(ws, "a")
     ref = g.resolve("limited.ping")
     assert not isinstance(ref, Denied)
-    for t in (0.0, 1.0):
-        assert g.check_call(ref, t) is None
-        g.note_call(ref, t)
-    d = g.check_call(ref, 2.0)
-    assert isinstance(d, Denied) and d.rule == "rate-limit"
-    assert g.check_call(ref, 60.5) is None  # the first call left the window
+    assert g.check_call(ref, 0.0, 0) is None
+    assert g.check_call(ref, 0.0, 1) is None
+    d = g.check_call(ref, 0.0, 2)
+    assert isinstance(d, Denied) and not isinstance(d, Stopped) and d.rule == "rate-limit"
+    assert (
+        d.message
+        == "rate limit of connector/limited: 2 calls per 60s (2 in the last 60s, all runs)"
+    )
+    assert d.attrs["limit"] == "2 calls" and d.attrs["period"] == "60s"
+    # a connector without a rate limit ignores the count
+    read = g.resolve("sys.read")
+    assert not isinstance(read, Denied)
+    assert guard(ws, "a").check_call(read, 0.0, 10**6) is not None  # (not granted: scope)
+    ws.add(charter("b", tools="[sys.read]"))
+    assert guard(ws, "b").check_call(read, 0.0, 10**6) is None
 
 
 def test_paused_and_expired_credential_refuse_the_run(ws: Ws) -> None:
@@ -153,7 +164,7 @@ def test_contract_checks(ws: Ws) -> None:
     assert not isinstance(found, Denied)
     contract, target = found
     assert contract.name == "c1" and target.name == "helper"
-    assert g.ask_ceiling(contract.doc) == Decimal("0.015")
+    assert g.ask_ceiling(contract) == (Decimal("0.015"), "contract/c1 per_request_usd")
     d = g.check_ask("charter/loner", 0.0)
     assert isinstance(d, Denied) and d.rule == "contract"
     assert d.message == "no contract lets charter/asker ask charter/loner"
@@ -161,6 +172,39 @@ def test_contract_checks(ws: Ws) -> None:
     assert isinstance(d, Denied) and d.rule == "contract-validity"
     d = g.check_ask("charter/nobody", 0.0)
     assert isinstance(d, Denied) and d.rule == "unknown-charter"
+
+
+def test_contract_daily_ceiling(ws: Ws) -> None:
+    """Denied once today's spend under the contract reaches per_day_usd; below it, the
+    provider's ceiling is what is left of the day (when that binds)."""
+    ws.add(
+        charter("asker", tools="[sys.read]", budget="{per_run: {usd: 0.5}}"),
+        charter("helper", tools="[sys.read]"),
+        CONTRACTS.replace("per_request_usd: 0.015", "per_request_usd: 0.015, per_day_usd: 0.05"),
+    )
+    g = guard(ws, "asker")
+    found = g.check_ask("charter/helper", 0.0)
+    assert not isinstance(found, Denied)
+    contract, _ = found
+    assert g.check_contract_day(contract, Decimal("0.0499")) is None
+    assert g.ask_ceiling(contract, Decimal("0.04")) == (
+        Decimal("0.01"),
+        "contract/c1 per_day_usd of $0.05, $0.04 spent today",
+    )
+    assert g.ask_ceiling(contract, Decimal("0.01"))[0] == Decimal("0.015")  # type: ignore[index]
+    for spent in ("0.05", "0.07"):
+        d = g.check_contract_day(contract, Decimal(spent))
+        assert isinstance(d, Denied) and not isinstance(d, Stopped)
+        assert d.rule == "contract-ceiling"
+        assert d.attrs["contract"] == "c1" and d.attrs["period"] == "day"
+    assert d.message == (
+        "contract/c1 has reached its daily cost ceiling: $0.07 of $0.05 spent on 2026-11-25"
+    )
+    g.used.usd = Decimal("0.495")  # the consumer's own budget binds first
+    assert g.ask_ceiling(contract, ZERO) == (
+        Decimal("0.005"),
+        "the budget per run of charter/asker",
+    )
 
 
 def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:

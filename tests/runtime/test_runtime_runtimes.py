@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
+from decimal import Decimal
 
 import pytest
-from rt_helpers import Server, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
-
-KEY = "sk-test-0123456789abcdef"
+from rt_helpers import KEY, ScriptedModel, Ws, charter, tool_call, ws_fixture  # noqa: F401
 
 COMMAND_AGENT = """\
 import json, sys
@@ -77,50 +75,6 @@ def test_command_runtime_failures(ws: Ws, script: str, error: str) -> None:
     assert ws.events("run_end")[0]["status"] == "error"
 
 
-class ScriptedModel:
-    """Answers chat-completions requests from a script: each entry is a message."""
-
-    def __init__(self, script: list[dict[str, Any]], tokens: int = 40) -> None:
-        self.script = list(script)
-        self.tokens = tokens
-        self.server = Server(self.reply)
-
-    def reply(self, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
-        if path != "/v1/chat/completions":
-            return 404, {"error": "no such path"}
-        msg = self.script.pop(0)
-        return 200, {
-            "id": "cmpl-1",
-            "object": "chat.completion",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": msg,
-                    "finish_reason": "tool_calls" if msg.get("tool_calls") else "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": self.tokens // 2,
-                "completion_tokens": self.tokens // 2,
-                "total_tokens": self.tokens,
-            },
-        }
-
-
-def tool_call(i: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": f"call_{i}",
-                "type": "function",
-                "function": {"name": name, "arguments": json.dumps(args)},
-            }
-        ],
-    }
-
-
 @pytest.fixture
 def model() -> Iterator[ScriptedModel]:
     m = ScriptedModel(
@@ -139,8 +93,8 @@ def model_charter(url: str, budget: str = "{}") -> str:
         "llm",
         runtime=(
             f"model: {{base_url: '{url}/v1', model: test-model, api_key_env: LLM_KEY, "
-            "system_prompt: 'You are careful.'}, "
-            "env: {AGENTCTL_USD_PER_1K_TOKENS: '0.5'}"
+            "system_prompt: 'You are careful.', usd_per_1k_input_tokens: 0.5, "
+            "usd_per_1k_output_tokens: '$1.00'}"
         ),
         tools="[sys.read]",
         budget=budget,
@@ -153,7 +107,8 @@ def test_model_runtime_with_tool_calls(ws: Ws, model: ScriptedModel) -> None:
     assert res.status == "ok", res.error
     assert res.output == {"answer": "done", "n": 2}
     assert res.model_calls == 3 and res.tool_calls == 1 and res.tokens == 120
-    assert float(res.cost_usd) == pytest.approx(0.01 + 0.06)
+    # 3 calls of 20 input tokens at $0.5/1k and 20 output tokens at $1/1k, one $0.01 tool
+    assert res.cost_usd == Decimal("0.01") + 3 * (Decimal("0.01") + Decimal("0.02"))
     reqs = model.server.requests
     assert reqs[0]["headers"]["authorization"] == f"Bearer {KEY}"
     first = reqs[0]["body"]
@@ -181,6 +136,11 @@ def test_model_runtime_with_tool_calls(ws: Ws, model: ScriptedModel) -> None:
     ]
     mc = ws.events("model_call")[0]
     assert mc["operation"] == "test-model" and mc["tokens"] == 40
+    assert mc["cost_usd"] == pytest.approx(0.03)
+    attrs = json.loads(mc["attrs"])
+    assert attrs["input_tokens"] == 20 and attrs["output_tokens"] == 20
+    assert attrs["max_tokens"] is None  # no max_tokens and no budget: none sent
+    assert "max_tokens" not in first
     assert mc["prompt_hash"] is not None
     for suffix in ("", "-wal"):
         f = ws.ledger_path.with_name(ws.ledger_path.name + suffix)
