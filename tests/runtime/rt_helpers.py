@@ -62,12 +62,15 @@ spec:
 TOOLS = '''\
 """The marker connector: every executed call appends a line to calls/<operation>."""
 import json
+import time
 from pathlib import Path
 
 CALLS = Path(__file__).resolve().parent.parent / "calls"
 
 
 def sys(operation, payload):
+    if operation == "hit":  # a slow call: concurrent callers overlap
+        time.sleep(0.03)
     CALLS.mkdir(exist_ok=True)
     with open(CALLS / operation, "a") as fh:
         fh.write(json.dumps(payload) + "\\n")
@@ -87,6 +90,10 @@ def script(task, ctx):
     for kind, target, payload in task.get("steps", []):
         if kind == "sleep":
             time.sleep(payload)
+            continue
+        if kind == "until":  # a start line shared by concurrent processes (epoch seconds)
+            while time.time() < payload:
+                time.sleep(0.002)
             continue
         try:
             fn = ctx.call if kind == "call" else ctx.ask
