@@ -33,21 +33,6 @@ def find_charter(workspace: Workspace, name: str) -> Any:
     return res
 
 
-def git_reader(root: Path, rev: str) -> Callable[[str], bytes]:
-    """Read workspace files (fixtures) as they were at `rev`."""
-
-    def read(rel: str) -> bytes:
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-prefix"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        proc = subprocess.run(["git", "show", f"{rev}:{top}{rel}"], cwd=root, capture_output=True)
-        if proc.returncode != 0:
-            raise OSError(f"{rel} not in {rev}")
-        return proc.stdout
-
-    return read
-
-
 def head_commit(root: Path) -> str | None:
     """The checked-out commit, when the workspace is in a git repository."""
     try:
