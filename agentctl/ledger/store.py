@@ -270,6 +270,34 @@ class Ledger:
         ).fetchone()
         return int(row[0])
 
+    def connector_call_times(
+        self, connector: str, *, after_ts: str = "", after_seq: int = 0
+    ) -> tuple[int, list[str]]:
+        """The ts (sorted) of the tool_call events of `connector.*` with ts > after_ts and
+        seq > after_seq, up to the last seq, which is returned too. A rate-limit window is
+        seeded once with after_ts (a range scan of the (kind, ts) index) and then kept up
+        to date by passing the last seq back (a rowid range scan of the new rows only).
+        No transaction needed: every row up to a committed seq is committed."""
+        lo, hi = connector + ".", connector + "/"
+        with self._lock:
+            conn = self.conn
+            tail = int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+            if after_seq:
+                # unary + keeps the planner on the rowid range, not the kind index
+                sql = (
+                    "SELECT ts FROM events WHERE seq > ? AND seq <= ? AND +kind = 'tool_call' "
+                    "AND +operation >= ? AND +operation < ? AND ts > ?"
+                )
+                args: tuple[Any, ...] = (after_seq, tail, lo, hi, after_ts)
+            else:
+                sql = (
+                    "SELECT ts FROM events WHERE kind = 'tool_call' AND ts > ? "
+                    "AND operation >= ? AND operation < ? AND seq <= ?"
+                )
+                args = (after_ts, lo, hi, tail)
+            stamps = sorted(r[0] for r in conn.execute(sql, args))
+        return tail, stamps
+
     def payload(self, digest: str | None) -> Any:
         """The stored payload for a hash: the value, None when absent or erased."""
         if digest is None:

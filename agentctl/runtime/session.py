@@ -121,6 +121,7 @@ class Session:
         return t
 
     def close(self) -> None:
+        self.rate.close()
         for t in self.transports.values():
             try:
                 t.close()

@@ -241,3 +241,28 @@ def test_ledger_counts_a_connector_by_its_own_prefix(ws: Ws) -> None:
         assert led.connector_calls("sy", "2026-11-25T00:00:00.000000Z") == 0
         assert led.connector_calls("limited", "2026-11-25T00:00:00.000000Z") == 1
         assert led.connector_calls("limited", "2026-11-25T11:00:00.000000Z") == 0
+
+
+def test_the_window_is_kept_up_to_date_from_new_rows(ws: Ws) -> None:
+    """Seeded once by ts, then extended by seq: rows from other runs (here: a second
+    session on the same file), out-of-order stamps and other connectors are handled."""
+    ws.add(WORKER)
+    ws.run("worker", pings(1))
+    with Ledger.open(ws.ledger_path) as led:
+        tail, stamps = led.connector_call_times("limited", after_ts="2026-11-25T09:59:00.000000Z")
+        assert len(stamps) == 1 and tail == led.count()
+        # a run stamped earlier (a clock behind) lands after it in seq order
+        ws.run("worker", pings(1), start=NOW - dt.timedelta(seconds=5))
+        ws.run("worker", {"steps": [["call", "sys.read", {}]]})
+        new_tail, new = led.connector_call_times("limited", after_seq=tail)
+        assert len(new) == 1 and new[0] < stamps[0] and new_tail == led.count()
+        _, again = led.connector_call_times("limited", after_seq=new_tail)
+        assert again == []
+        plan = str(
+            led.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT ts FROM events WHERE seq > ? AND seq <= ? "
+                "AND +kind = 'tool_call' AND +operation >= ? AND +operation < ? AND ts > ?",
+                (1, 2, "a", "b", "c"),
+            ).fetchall()
+        )
+        assert "INTEGER PRIMARY KEY" in plan, plan
