@@ -41,7 +41,7 @@ _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == 
 
 app = typer.Typer(
     name="agentctl",
-    help="Governance of AI agents as code in git: lint, diff, simulate, evaluate, run.",
+    help="Governance of AI agents as code in git: lint, simulate, run, ledger.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -63,7 +63,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    """Governance of AI agents as code in git: lint, diff, simulate, evaluate, run."""
+    """Governance of AI agents as code in git: lint, simulate, run, ledger."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
 
