@@ -57,7 +57,10 @@ def format_duration(td: timedelta) -> str:
 _MONEY = re.compile(
     r"^\s*\$?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?)\s*(USD)?\s*$", re.IGNORECASE
 )
-MONEY_PATTERN = r"^(?=.*[0-9])\s*\$?\s*-?([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?\s*([Uu][Ss][Dd])?\s*$"
+MONEY_PATTERN = (
+    r"^(?=.*[0-9])\s*\$?\s*-?"  # at least one digit somewhere
+    r"([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?\s*([Uu][Ss][Dd])?\s*$"
+)
 
 
 def parse_money(value: Any) -> Decimal:
