@@ -115,10 +115,10 @@ def verify(
     """
     from agentctl.errors import ExitCode
     from agentctl.ledger import checkpoint as cpmod
-    from agentctl.ledger import render
     from agentctl.ledger.store import LedgerError
     from agentctl.ledger.verify import compare_checkpoint
     from agentctl.ledger.verify import verify as run_verify
+    from agentctl.render import ledger_text as render
 
     check_format(format, ["text", "json"])
     cp = cpmod.load(checkpoint) if checkpoint is not None else None
@@ -156,8 +156,9 @@ def checkpoint_cmd(
     """
     from agentctl.errors import ExitCode
     from agentctl.ledger import checkpoint as cpmod
-    from agentctl.ledger import format_ts, render
+    from agentctl.ledger import format_ts
     from agentctl.ledger.verify import verify as run_verify
+    from agentctl.render import ledger_text as render
 
     prev = cpmod.load(previous) if previous is not None else None
     with _open(ledger, workspace) as led:
@@ -194,9 +195,9 @@ def query(
 
     Example: agentctl ledger query --data-class ssn --since 7d --agents
     """
-    from agentctl.ledger import render
     from agentctl.ledger.query import Filters, agents_summary
     from agentctl.ledger.query import query as run_query
+    from agentctl.render import ledger_text as render
 
     check_format(format, ["text", "json", "jsonl"])
     f = Filters(
@@ -235,8 +236,8 @@ def show(
     Example: agentctl ledger show 4bf92f35
     """
     from agentctl.errors import UsageError
-    from agentctl.ledger import render
     from agentctl.ledger.query import find_traces, trace_events
+    from agentctl.render import ledger_text as render
 
     check_format(format, ["text", "json"])
     with _open(ledger, workspace) as led:
@@ -272,8 +273,8 @@ def sql(
 
     Example: agentctl ledger sql "SELECT agent, count(*) FROM v_denials GROUP BY agent"
     """
-    from agentctl.ledger import render
     from agentctl.ledger.sqlro import run_readonly
+    from agentctl.render import ledger_text as render
 
     check_format(format, ["text", "json", "jsonl", "csv"])
     with _open(ledger, workspace) as led:
@@ -320,8 +321,8 @@ def report(
 
     Example: agentctl ledger report --since 30d
     """
-    from agentctl.ledger import render
-    from agentctl.ledger.report import build
+    from agentctl.ledger.stats import build
+    from agentctl.render import ledger_text as render
 
     check_format(format, ["text", "json"])
     with _open(ledger, workspace) as led:

@@ -8,7 +8,7 @@ from agentctl.engine.core import OUTCOMES, SUPPRESS_REASONS, Decision, Engine, P
 from agentctl.engine.events import Event, format_ts, parse_line, parse_ts, reorder
 from agentctl.engine.state import MAX_KEYS
 from agentctl.findings import Finding
-from agentctl.model.workspace import Workspace
+from agentctl.model.index import Workspace
 
 __all__ = [
     "MAX_KEYS",

@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl import expr
-from agentctl.findings import Finding, Severity
+from agentctl.findings import Finding
+from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import PolicyDoc
-from agentctl.model.workspace import Resource, Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,29 +78,13 @@ def roles_of(ws: Workspace) -> dict[str, Role]:
 
 
 def _check(res: Resource[Any]) -> list[Finding]:
-    from agentctl.lint.rules_cel import expressions
+    from agentctl.model.expressions import cel_findings
 
-    out = []
-    for path, source, where in expressions(res):
-        for problem in expr.check(source, expr.CONTEXTS[where]):
-            out.append(
-                Finding(
-                    "cel-invalid",
-                    Severity.ERROR,
-                    f"{'.'.join(map(str, path))}: {problem.message}",
-                    res.location(*path),
-                    problem.hint,
-                    ".".join(map(str, path)),
-                    res.ref,
-                )
-            )
-    return out
+    return list(cel_findings(res))
 
 
 def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
     """Compile one policy whose expressions passed `expr.check`."""
-    from agentctl.lint.rules_budget import action_cost
-
     spec = res.doc.spec
     actions = []
     for a in spec.actions:
@@ -118,7 +102,7 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
                 fields,
                 whole,
                 expr.compile(a.value_usd) if a.value_usd else None,
-                action_cost(ws, a),
+                ws.action_cost(a),
             )
         )
     cond = expr.compile(spec.condition)

@@ -1,6 +1,6 @@
 """The trace ledger: one SQLite file, append-only and hash-chained (docs/ledger.md)."""
 
-from agentctl.ledger.events import (
+from agentctl.ledger.record import (
     LedgerEvent,
     format_ts,
     new_span_id,

@@ -156,7 +156,7 @@ def resolve_when(text: str, now: _dt.datetime) -> str:
 
     Raises ValueError with a readable reason.
     """
-    from agentctl.ledger.events import format_ts
+    from agentctl.ledger.record import format_ts
 
     t = text.strip()
     if t and t[-1] in _UNITS and t[:-1].isdigit():

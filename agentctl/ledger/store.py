@@ -22,7 +22,7 @@ import orjson
 
 from agentctl.errors import AgentctlError, ExitCode
 from agentctl.ledger import schema
-from agentctl.ledger.events import (
+from agentctl.ledger.record import (
     GENESIS,
     LedgerEvent,
     check_event,

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from agentctl.ledger import merkle
-from agentctl.ledger.events import CHAINED, GENESIS
+from agentctl.ledger.record import CHAINED, GENESIS
 from agentctl.ledger.store import Ledger
 
 TRIGGERS = (

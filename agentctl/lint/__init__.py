@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 from agentctl.findings import Finding, Location, Severity, count, sort_findings
-from agentctl.model.workspace import Resource, Workspace
+from agentctl.model.index import Resource, Workspace
+from agentctl.positions import key_path
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,6 @@ def rule(
 
 def loader_rule(id: str, severity: Severity, summary: str, explanation: str) -> None:
     RULES[id] = Rule(id, severity, summary, explanation.strip(), None, "load")
-
-
-def key_path(path: tuple[str | int, ...]) -> str:
-    """`spec.gates[0].suite`: the same spelling as the loader's schema findings."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
-    return out
 
 
 def finding(

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, key_path, rule
-from agentctl.model.kinds import Action, CharterDoc, Limits
-from agentctl.model.workspace import Resource, Workspace
+from agentctl.lint import LintContext, finding, rule
+from agentctl.model.index import Resource
+from agentctl.model.kinds import Limits
+from agentctl.positions import key_path
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 LIMIT_FIELDS = ("usd", "tokens", "steps", "tool_calls", "wall_time")
@@ -188,20 +189,6 @@ def contract_cost(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-def action_cost(ws: Workspace, action: Action) -> Decimal | None:
-    """The estimated cost of one action: its own `cost_usd`, else the invoked charter's
-    per-run USD budget (the most one run may spend); escalations and incidents cost 0."""
-    if action.cost_usd is not None:
-        return action.cost_usd
-    if action.invoke is None:
-        return Decimal(0)
-    charter = ws.charter(action.invoke)
-    if charter is None:
-        return None
-    doc: CharterDoc = charter.doc
-    return doc.spec.budget.per_run.usd
-
-
 @rule(
     "policy-budget-exceeded",
     W,
@@ -220,7 +207,7 @@ def policy_budget(ctx: LintContext) -> Iterator[Finding]:
         limit = spec.budget.per_day_usd
         if limit is None or limit <= 0:  # a non-positive budget is budget-non-positive's
             continue
-        costs = [action_cost(ws, a) for a in spec.actions]
+        costs = [ws.action_cost(a) for a in spec.actions]
         if any(c is None for c in costs):
             continue
         per_firing = sum((c for c in costs if c is not None), Decimal(0))

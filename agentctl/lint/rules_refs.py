@@ -9,7 +9,7 @@ from typing import Any
 
 from agentctl.findings import Finding, Severity
 from agentctl.lint import LintContext, finding, rule
-from agentctl.model.workspace import Resource, Workspace
+from agentctl.model.index import Resource, Workspace
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from agentctl import API_VERSION
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import KINDS, Document
-from agentctl.workspace.yamlload import YMap, position
+from agentctl.positions import YMap, key_path, position
 
 
 def did_you_mean(word: str, options: typing.Iterable[str]) -> str | None:
@@ -78,16 +78,6 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _keypath(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def _clean(msg: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -108,7 +98,7 @@ def validation_findings(
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         # pydantic adds union member names (e.g. 'str', 'dict[str,str]') to loc: drop them.
         loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS)))
-        path = _keypath(loc)
+        path = key_path(loc)
         etype = err["type"]
         if etype == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"

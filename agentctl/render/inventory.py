@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl import FORMAT_VERSION
+from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import KINDS
 from agentctl.model.types import format_duration
-from agentctl.model.workspace import Resource, Workspace
 from agentctl.render.ansi import style
 
 WIDTH = 80

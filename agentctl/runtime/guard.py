@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc, Limits
-from agentctl.model.workspace import OperationRef, Resource, Workspace
 from agentctl.runtime.errors import Denied, Stopped
 
 ZERO = Decimal(0)

@@ -11,8 +11,8 @@ from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
 from agentctl.ledger import Ledger, new_trace_id
+from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
-from agentctl.model.workspace import Resource, Workspace
 from agentctl.runtime.errors import ToolError
 from agentctl.runtime.runtimes import prepare
 from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig, day_window

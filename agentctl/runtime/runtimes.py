@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
-from agentctl.model.workspace import Resource
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
 from agentctl.runtime.transports import LineProcess, TransportEnv, load_callable
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from agentctl.ledger import LedgerEvent, LedgerWriter, format_ts, new_span_id, redact
+from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc
-from agentctl.model.workspace import OperationRef, Resource, Workspace
 from agentctl.runtime import schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
 from agentctl.runtime.guard import Counters, Guard, sla_check
@@ -380,7 +380,7 @@ class AgentRun:
         **options: Any,
     ) -> dict[str, Any]:
         """One chat-completions call through the guard; returns the assistant message."""
-        from agentctl.runtime.model import ModelClient
+        from agentctl.runtime.llm import ModelClient
 
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session

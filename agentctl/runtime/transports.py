@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentctl.model.index import Resource
 from agentctl.model.kinds import ConnectorDoc
-from agentctl.model.workspace import Resource
 from agentctl.runtime.errors import ToolError
 
 

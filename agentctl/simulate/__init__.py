@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from agentctl.engine import MAX_KEYS, Engine, Event, build, reorder
 from agentctl.errors import FindingsError, UsageError
 from agentctl.findings import Finding, Location, Severity
+from agentctl.model.index import Workspace
 from agentctl.model.kinds import Expectation
-from agentctl.model.workspace import Workspace
 from agentctl.simulate.compare import CompareRun, PolicyFlips, diff
 from agentctl.simulate.expect import prepare
 from agentctl.simulate.report import Collector, SimRun

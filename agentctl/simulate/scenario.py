@@ -9,8 +9,8 @@ from typing import Any
 
 from agentctl.errors import FindingsError, UsageError
 from agentctl.findings import Finding, Location, Severity
+from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import ScenarioDoc, ScenarioSpec
-from agentctl.model.workspace import Resource, Workspace
 
 
 @dataclass
@@ -44,7 +44,8 @@ def from_resource(res: Resource[ScenarioDoc], root: Path) -> Scenario:
 def from_file(path: Path, root: Path) -> Scenario:
     """A Scenario document in a file the workspace does not hold (or excludes)."""
     from agentctl.model.validate import validate_document
-    from agentctl.workspace.yamlload import parse_bytes, position
+    from agentctl.positions import position
+    from agentctl.workspace.yamlload import parse_bytes
 
     display = _display(path, root)
 

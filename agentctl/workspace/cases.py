@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import Case
 from agentctl.model.validate import allowed_keys, did_you_mean
+from agentctl.positions import key_path
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def parse_cases(
                 elif err["type"] == "missing":
                     msg, hint, code = f"missing required field {key!r}", None, "missing-field"
                 else:
-                    where = ".".join(map(str, loc))
+                    where = key_path(loc)
                     msg, hint, code = f"{where}: {err['msg']}", None, "schema"
                 findings.append(
                     Finding(code, Severity.ERROR, msg, locate(*loc), hint, resource=ref)

@@ -13,13 +13,16 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from agentctl.errors import ConfigError, GitError
 from agentctl.findings import Finding, Location, Severity
 from agentctl.workspace.yamlload import YamlProblem, parse_bytes
+
+if TYPE_CHECKING:  # the model (pydantic) is imported when a workspace is built, not at start-up
+    from agentctl.model.index import Workspace
 
 SETTINGS_FILE = "agentctl.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -46,7 +49,7 @@ class Source:
 
 @dataclass
 class LoadResult:
-    workspace: Any  # agentctl.model.workspace.Workspace (imported lazily)
+    workspace: Workspace
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -236,9 +239,9 @@ def build_workspace(source: Source) -> LoadResult:
 
 
 def _build_workspace(source: Source) -> LoadResult:
+    from agentctl.model.index import Resource, Workspace
     from agentctl.model.kinds import WorkspaceDoc
     from agentctl.model.validate import validate_document
-    from agentctl.model.workspace import Resource, Workspace
 
     findings: list[Finding] = []
     resources: list[Resource[Any]] = []

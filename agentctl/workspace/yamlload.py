@@ -20,42 +20,19 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from agentctl.positions import YList, YMap
+
 try:
     from yaml import CBaseLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml missing: correct but slower
     from yaml import BaseLoader as _Loader  # type: ignore[assignment]
 
-Pos = tuple[int, int]
 
 MAX_EXPANDED_NODES = 1_000_000
 # Deeper documents are refused at a fixed depth, so the answer does not depend on how deep
 # the caller's stack already is, and every later recursive walk (validation, lint, digest)
 # stays far from Python's recursion limit. Real documents nest less than 20 levels.
 MAX_DEPTH = 100
-
-
-class YMap(dict[str, Any]):
-    """A mapping with the position of itself, of each key and of each value."""
-
-    __slots__ = ("kpos", "pos", "quoted", "vpos")
-
-    def __init__(self, pos: Pos) -> None:
-        super().__init__()
-        self.pos = pos
-        self.kpos: dict[str, Pos] = {}
-        self.vpos: dict[str, Pos] = {}
-        self.quoted: set[str] = set()  # keys whose value is a quoted single-line scalar
-
-
-class YList(list[Any]):
-    """A sequence with its own position and each item's."""
-
-    __slots__ = ("ipos", "pos")
-
-    def __init__(self, pos: Pos) -> None:
-        super().__init__()
-        self.pos = pos
-        self.ipos: list[Pos] = []
 
 
 @dataclass(slots=True)
@@ -406,23 +383,3 @@ def parse_bytes(data: bytes) -> tuple[list[RawDocument], list[YamlProblem]]:
         assert problem is not None
         return [], [problem]
     return list(parse_documents(text)), []
-
-
-def position(root: Any, path: tuple[Any, ...], *, key: bool = False) -> Pos | None:
-    """Walk `path` (pydantic-style loc) from `root`; the deepest known position on the way.
-
-    With key=True and a path ending in a mapping key, the key's own position.
-    """
-    node = root
-    best: Pos | None = getattr(root, "pos", None)
-    for i, part in enumerate(path):
-        last = i == len(path) - 1
-        if isinstance(node, YMap) and isinstance(part, str) and part in node.kpos:
-            best = node.kpos[part] if (key and last) else node.vpos[part]
-            node = node[part]
-        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
-            best = node.ipos[part]
-            node = node[part]
-        else:
-            break
-    return best

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentctl.engine import Decision, Engine, build, parse_line
 from agentctl.engine.events import Event
-from agentctl.model.workspace import Workspace
+from agentctl.model.index import Workspace
 from agentctl.workspace.loader import Source, SourceFile, build_workspace
 
 ROLES = """

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentctl.ledger import Ledger, LedgerEvent, new_span_id, new_trace_id, redact
-from agentctl.ledger.events import CHAINED
+from agentctl.ledger.record import CHAINED
 from agentctl.ledger.verify import verify
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from agentctl.ledger import Ledger, LedgerEvent
 from agentctl.ledger import checkpoint as cpmod
-from agentctl.ledger.events import CHAINED
+from agentctl.ledger.record import CHAINED
 from agentctl.ledger.verify import compare_checkpoint, verify
 
 SCALE = float(os.environ.get("AGENTCTL_STRESS_SCALE", "1.0"))

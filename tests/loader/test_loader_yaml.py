@@ -7,13 +7,11 @@ import time
 
 import pytest
 
+from agentctl.positions import YList, YMap, position
 from agentctl.workspace.yamlload import (
     MAX_DEPTH,
     MAX_EXPANDED_NODES,
-    YList,
-    YMap,
     parse_bytes,
-    position,
     resolve_plain,
 )
 

@@ -133,7 +133,7 @@ def test_policy_with_bad_cel_stops_with_its_location(cli: Any, ws: Path) -> None
     p.write_text(p.read_text().replace("metrics.risk >= 0.8", "metrics.risk >= "))
     r = cli("simulate", "-w", ws)
     assert r.exit_code == 1
-    assert "policies/stockout.yaml:6:14: cel-invalid error" in r.stderr
+    assert "policies/stockout.yaml:6:29: cel-invalid error" in r.stderr  # lint's column
     assert "cel-invalid" in r.stderr
     assert "Traceback" not in r.stderr
     j = cli("simulate", "-w", ws, "-f", "json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agentctl.ledger.report import Report
+from agentctl.ledger.stats import Report
 from agentctl.ledger.verify import VerifyReport
 
 WIDTH = 80

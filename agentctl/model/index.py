@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from agentctl.findings import Location
 from agentctl.model.kinds import (
     REF_PREFIX,
+    Action,
     CharterDoc,
     ConnectorDoc,
     ContractDoc,
@@ -20,7 +22,7 @@ from agentctl.model.kinds import (
     ScenarioDoc,
     WorkspaceSpec,
 )
-from agentctl.workspace.yamlload import position
+from agentctl.positions import position
 
 D = TypeVar("D", bound=Document)
 PREFIX_KIND = {prefix: kind for kind, prefix in REF_PREFIX.items()}
@@ -141,6 +143,17 @@ class Workspace:
     def charter(self, ref: str) -> Resource[CharterDoc] | None:
         res = self.get(ref if "/" in ref else f"charter/{ref}")
         return res if res is not None and res.kind == "Charter" else None
+
+    def action_cost(self, action: Action) -> Decimal | None:
+        """The estimated cost of one policy action: its own `cost_usd`, else the invoked
+        charter's per-run USD budget (the most one run may spend); escalations and
+        incidents cost 0; None when the invoked charter does not exist."""
+        if action.cost_usd is not None:
+            return action.cost_usd
+        if action.invoke is None:
+            return Decimal(0)
+        charter = self.charter(action.invoke)
+        return None if charter is None else charter.doc.spec.budget.per_run.usd
 
     def role(self, ref: str) -> Resource[RoleDoc] | None:
         res = self.get(ref if "/" in ref else f"role/{ref}")
