@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl import expr
+from agentctl.engine.fastpath import Fast, compile_fast
 from agentctl.findings import Finding
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import PolicyDoc
@@ -17,9 +18,10 @@ from agentctl.model.kinds import PolicyDoc
 class CompiledAction:
     type: str  # invoke | escalate | incident
     target: str  # charter/x, role/x, or the incident title
-    input_fields: tuple[tuple[str, expr.Expr], ...]
+    input_fields: tuple[tuple[str, expr.Expr, Fast | None], ...]
     input_expr: expr.Expr | None  # one expression giving the whole map
     value_expr: expr.Expr | None
+    value_fast: Fast | None
     cost: Decimal | None  # None: unknown (the charter has no per-run USD budget)
 
 
@@ -29,8 +31,10 @@ class CompiledPolicy:
     on_exact: frozenset[str]
     on_prefixes: tuple[str, ...]
     condition: expr.Expr
+    condition_fast: Fast | None  # agentctl/engine/fastpath.py; None: CEL only
     uses_state: bool
     key: expr.Expr | None  # the entity judged on its own: for: and cooldown per key value
+    key_fast: Fast | None
     key_uses_state: bool
     for_s: float
     cooldown_s: float
@@ -39,9 +43,13 @@ class CompiledPolicy:
     per_day_usd: Decimal | None
     per_month_usd: Decimal | None
     actions: tuple[CompiledAction, ...]
-    approvals: tuple[tuple[expr.Expr, str], ...]  # (when, required role ref)
+    approvals: tuple[tuple[expr.Expr, Fast | None, str], ...]  # (when, fast, role ref)
     cost: Decimal  # one firing: the sum of the known action costs
     metric_names: tuple[str, ...]  # metrics the condition reads: reported with decisions
+    # what a firing needs, known once here so the engine does per decision only that work
+    fire_uses_state: bool  # an input, value or approval expression reads `state`
+    calendar: bool  # bounds, a budget or `state` need the day/hour/month counters
+    fired_reason: str  # the reason of a plain firing ("escalate role/x, ...")
 
     def watches(self, event_type: str) -> bool:
         return event_type in self.on_exact or any(
@@ -58,6 +66,10 @@ class Role:
 
 _METRIC_DOT = re.compile(r"\bmetrics\.([A-Za-z_]\w*)")
 _METRIC_IDX = re.compile(r"""\bmetrics\[\s*(?:"([^"]+)"|'([^']+)')\s*\]""")
+
+
+_EVENT_ROOTS = frozenset({"event", "metrics"})
+_PLAN_ROOTS = frozenset({"event", "metrics", "plan"})
 
 
 def metric_names(source: str) -> tuple[str, ...]:
@@ -88,10 +100,12 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
     spec = res.doc.spec
     actions = []
     for a in spec.actions:
-        fields: tuple[tuple[str, expr.Expr], ...] = ()
+        fields: tuple[tuple[str, expr.Expr, Fast | None], ...] = ()
         whole = None
         if isinstance(a.input, dict):
-            fields = tuple((k, expr.compile(v)) for k, v in a.input.items())
+            fields = tuple(
+                (k, expr.compile(v), compile_fast(v, _EVENT_ROOTS)) for k, v in a.input.items()
+            )
         elif isinstance(a.input, str):
             whole = expr.compile(a.input)
         target = a.invoke or a.escalate or (a.incident.title if a.incident else "")
@@ -102,19 +116,35 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
                 fields,
                 whole,
                 expr.compile(a.value_usd) if a.value_usd else None,
+                compile_fast(a.value_usd, _EVENT_ROOTS) if a.value_usd else None,
                 ws.action_cost(a),
             )
         )
     cond = expr.compile(spec.condition)
     key = expr.compile(spec.key) if spec.key is not None else None
+    approvals = tuple(
+        (expr.compile(ap.when), compile_fast(ap.when, _PLAN_ROOTS), ap.require)
+        for ap in spec.approvals
+    )
+    fire_exprs = [e for _k, e, _f in (f for c in actions for f in c.input_fields)]
+    fire_exprs += [c.input_expr for c in actions if c.input_expr is not None]
+    fire_exprs += [c.value_expr for c in actions if c.value_expr is not None]
+    fire_exprs += [w for w, _f, _r in approvals]
+    fire_uses_state = any("state" in e.variables for e in fire_exprs)
+    uses_state = "state" in cond.variables
+    key_uses_state = key is not None and "state" in key.variables
+    bounded = spec.bounds.max_per_day is not None or spec.bounds.max_per_hour is not None
+    budgeted = spec.budget.per_day_usd is not None or spec.budget.per_month_usd is not None
     return CompiledPolicy(
         name=res.name,
         on_exact=frozenset(t for t in spec.on if not t.endswith("*")),
         on_prefixes=tuple(sorted(t[:-1] for t in spec.on if t.endswith("*"))),
         condition=cond,
-        uses_state="state" in cond.variables,
+        condition_fast=compile_fast(spec.condition, _EVENT_ROOTS),
+        uses_state=uses_state,
         key=key,
-        key_uses_state=key is not None and "state" in key.variables,
+        key_fast=compile_fast(spec.key, _EVENT_ROOTS) if spec.key is not None else None,
+        key_uses_state=key_uses_state,
         for_s=spec.for_.total_seconds() if spec.for_ else 0.0,
         cooldown_s=spec.cooldown.total_seconds() if spec.cooldown else 0.0,
         max_per_day=spec.bounds.max_per_day,
@@ -122,9 +152,12 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
         per_day_usd=spec.budget.per_day_usd,
         per_month_usd=spec.budget.per_month_usd,
         actions=tuple(actions),
-        approvals=tuple((expr.compile(ap.when), ap.require) for ap in spec.approvals),
+        approvals=approvals,
         cost=sum((c.cost for c in actions if c.cost is not None), Decimal(0)),
         metric_names=metric_names(spec.condition),
+        fire_uses_state=fire_uses_state,
+        calendar=bounded or budgeted or uses_state or key_uses_state or fire_uses_state,
+        fired_reason=", ".join(f"{c.type} {c.target}" for c in actions),
     )
 
 

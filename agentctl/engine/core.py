@@ -21,6 +21,7 @@ from agentctl.engine import approvals as approvals_mod
 from agentctl.engine.approvals import ApprovalStep
 from agentctl.engine.compiled import CompiledPolicy, Role
 from agentctl.engine.events import Event, format_ts
+from agentctl.engine.fastpath import Fallback, Fast
 from agentctl.engine.state import MAX_KEYS, KeyState, PolicyState
 from agentctl.model.types import format_duration
 
@@ -122,8 +123,13 @@ class Engine:
         self.metrics: dict[str, Any] = {}
         self._n = 0  # events fed: orders keys for eviction
         self._dirty = True
-        self._dispatch: dict[str, tuple[tuple[CompiledPolicy, PolicyState], ...]] = {}
+        self._dispatch: dict[str, tuple[_Watch, ...]] = {}
+        self._plain = {p.name: _plain_firing(p) for p in self.policies}
         self._ctx = expr.context({"event": {}, "metrics": {}, "state": {}, "plan": {}})
+        # the event's variables as plain values for the fast path; the CEL context gets the
+        # event only when an expression needs CEL itself (converting it costs the most)
+        self._vars: dict[str, Any] = {"event": {}, "metrics": self.metrics}
+        self._in_ctx: Event | None = None
 
     # --- calendar -------------------------------------------------------------------
 
@@ -154,12 +160,35 @@ class Engine:
 
     # --- the loop -------------------------------------------------------------------
 
-    def _watching(self, event_type: str) -> tuple[tuple[CompiledPolicy, PolicyState], ...]:
+    def _watching(self, event_type: str) -> tuple[_Watch, ...]:
         found = self._dispatch.get(event_type)
         if found is None:
-            found = tuple((p, self.states[p.name]) for p in self.policies if p.watches(event_type))
+            found = tuple(
+                (p, self.states[p.name], self._plain[p.name])
+                for p in self.policies
+                if p.watches(event_type)
+            )
             self._dispatch[event_type] = found
         return found
+
+    def _cel(self, e: expr.Expr, ev: Event) -> Any:
+        """Evaluate with CEL, the event and metrics converted into its context first."""
+        ctx = self._ctx
+        if self._in_ctx is not ev:
+            ctx.add_variable("event", ev.cel)
+            self._in_ctx = ev
+        if self._dirty:
+            ctx.add_variable("metrics", self.metrics)
+            self._dirty = False
+        return e.evaluate(ctx)
+
+    def _eval(self, e: expr.Expr, fast: Fast | None, ev: Event) -> Any:
+        if fast is not None:
+            try:
+                return fast(self._vars)
+            except Fallback:
+                pass
+        return self._cel(e, ev)
 
     def feed(self, ev: Event) -> list[Decision]:
         if ev.metrics:
@@ -171,22 +200,39 @@ class Engine:
         if not watching:
             return []
         self._n += 1
-        ctx = self._ctx
-        ctx.add_variable("event", ev.cel)
-        if self._dirty:
-            ctx.add_variable("metrics", self.metrics)
-            self._dirty = False
+        self._vars["event"] = ev.cel
         out: list[Decision] = []
         ks: KeyState | None
-        for p, st in watching:
+        for p, st, plain in watching:
+            if plain is not None:
+                # no key, state, for:, cooldown, bounds, budget, inputs or approvals: the
+                # condition alone decides, and a firing is the same every time
+                try:
+                    held = self._eval(p.condition, p.condition_fast, ev)
+                except expr.CelError as exc:
+                    out.append(self._error(ev, p, "condition", p.condition.source, exc.message))
+                    continue
+                if held is True:
+                    st.last_fired = st.single.last_fired = ev.ts
+                    outcome, reason, planned = plain
+                    cost = p.cost
+                    out.append(
+                        Decision(
+                            ev.seq, ev.ts, ev.type, p.name, outcome, "", reason, cost, cost, planned
+                        )
+                    )
+                elif held is not False:
+                    msg = f"gave {_show(held)}, not a bool"
+                    out.append(self._error(ev, p, "condition", p.condition.source, msg))
+                continue
             key: str | None = None
             if p.key is None:
                 ks = st.single
             else:
                 if p.key_uses_state:
-                    ctx.add_variable("state", self._state_var(st, None, None, ev.ts))
+                    self._ctx.add_variable("state", self._state_var(st, None, None, ev.ts))
                 try:
-                    k = p.key.evaluate(ctx)
+                    k = self._eval(p.key, p.key_fast, ev)
                 except expr.CelError as exc:
                     out.append(self._error(ev, p, "key", p.key.source, exc.message))
                     continue
@@ -197,9 +243,9 @@ class Engine:
                 key = k
                 ks = st.keys.get(k)
             if p.uses_state:
-                ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
+                self._ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
             try:
-                held = p.condition.evaluate(ctx)
+                held = self._eval(p.condition, p.condition_fast, ev)
             except expr.CelError as exc:
                 self._release(p, st, ks, key, ev.ts)
                 out.append(self._error(ev, p, "condition", p.condition.source, exc.message, key))
@@ -315,6 +361,8 @@ class Engine:
                     "remaining": _dur(left),
                 },
             )
+        if not p.calendar:
+            return self._fire(ev, p, st, ks, key)
         day = self._roll(st, ts)
         if p.max_per_day is not None and st.fired_day >= p.max_per_day:
             return self._suppress(
@@ -358,8 +406,8 @@ class Engine:
     def _fire(
         self, ev: Event, p: CompiledPolicy, st: PolicyState, ks: KeyState, key: str | None
     ) -> Decision:
-        ctx = self._ctx
-        ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
+        if p.fire_uses_state:
+            self._ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
         planned: list[PlannedAction] = []
         value = Decimal(0)
         any_value = False
@@ -367,19 +415,19 @@ class Engine:
             try:
                 if a.input_expr is not None:
                     where, source = "input", a.input_expr.source
-                    payload = _canonical(expr.from_cel(a.input_expr.evaluate(ctx)))
+                    payload = _canonical(expr.from_cel(self._cel(a.input_expr, ev)))
                     if not isinstance(payload, dict):
                         raise expr.CelError(f"gave {_show(payload)}, not a map")
                 elif a.input_fields:
                     payload = {}
-                    for field, e in a.input_fields:
+                    for field, e, fast in a.input_fields:
                         where, source = f"input.{field}", e.source
-                        payload[field] = _canonical(expr.from_cel(e.evaluate(ctx)))
+                        payload[field] = _canonical(expr.from_cel(self._eval(e, fast, ev)))
                 else:
                     payload = None
                 if a.value_expr is not None:
                     where, source = "value", a.value_expr.source
-                    v = a.value_expr.evaluate(ctx)
+                    v = self._eval(a.value_expr, a.value_fast, ev)
                     if isinstance(v, bool) or not isinstance(v, int | float):
                         raise expr.CelError(f"gave {_show(v)}, not a number")
                     value += Decimal(repr(float(v))).quantize(CENT)
@@ -390,53 +438,42 @@ class Engine:
             planned.append(PlannedAction(a.type, a.target, payload, a.cost))
         cost = p.cost
         amount = value if any_value else cost
-        first_input = next((x.input for x in planned if x.type == "invoke"), None)
-        plan = {
-            "policy": p.name,
-            "event_type": ev.type,
-            "charters": [x.target for x in planned if x.type == "invoke"],
-            "input": first_input if first_input is not None else {},
-            "cost_usd": float(cost),
-            "value_usd": float(amount),
-        }
-        ctx.add_variable("plan", expr.to_cel(plan))
-        required: list[str] = []
-        for when, role in p.approvals:
-            try:
-                hit = when.evaluate(ctx)
-            except expr.CelError as exc:
-                return self._error(ev, p, "approval", when.source, exc.message, key)
-            if hit is True and role not in required:
-                required.append(role)
-            elif hit is not True and hit is not False:
-                msg = f"gave {_show(hit)}, not a bool"
-                return self._error(ev, p, "approval", when.source, msg, key)
-        steps = tuple(approvals_mod.resolve(r, amount, self.roles) for r in required)
-        escalate_actions = [x.target for x in planned if x.type == "escalate"]
-        if any(s.escalated for s in steps) or escalate_actions:
+        steps: tuple[ApprovalStep, ...] = ()
+        if p.approvals:
+            failed = self._approvals(ev, p, planned, cost, amount, key)
+            if isinstance(failed, Decision):
+                return failed
+            steps = failed
+        escalates = any(x.type == "escalate" for x in planned)
+        if escalates or any(s.escalated for s in steps):
             outcome = "escalated"
             reason = approvals_mod.describe(steps) if steps else ""
-            if escalate_actions:
-                extra = "escalate to " + ", ".join(escalate_actions)
+            if escalates:
+                targets = [x.target for x in planned if x.type == "escalate"]
+                extra = "escalate to " + ", ".join(targets)
                 reason = f"{reason}; {extra}" if reason else extra
         elif steps:
             outcome = "needs_approval"
             reason = approvals_mod.describe(steps) + f" ({_usd(amount)})"
         else:
             outcome = "fired"
-            reason = ", ".join(f"{x.type} {x.target}" for x in planned)
-        held = ev.ts - (ks.pending_since if ks.pending_since is not None else ev.ts)
-        values: dict[str, Any] = {}
-        if p.for_s:
-            values["held"] = _dur(held)
-            values["for"] = _dur(p.for_s)
-        for name in p.metric_names:
-            values[f"metrics.{name}"] = self.metrics.get(name)
+            reason = p.fired_reason
+        values: tuple[tuple[str, Any], ...] = ()
+        if p.for_s or p.metric_names:
+            vals: dict[str, Any] = {}
+            if p.for_s:
+                held = ev.ts - (ks.pending_since if ks.pending_since is not None else ev.ts)
+                vals["held"] = _dur(held)
+                vals["for"] = _dur(p.for_s)
+            for name in p.metric_names:
+                vals[f"metrics.{name}"] = self.metrics.get(name)
+            values = tuple(vals.items())
         ks.last_fired = st.last_fired = ev.ts
-        st.fired_day += 1
-        st.fired_hour += 1
-        st.spent_day += cost
-        st.spent_month += cost
+        if p.calendar:
+            st.fired_day += 1
+            st.fired_hour += 1
+            st.spent_day += cost
+            st.spent_month += cost
         return Decision(
             ev.seq,
             ev.ts,
@@ -449,9 +486,78 @@ class Engine:
             amount,
             tuple(planned),
             steps,
-            tuple(values.items()),
+            values,
             key,
         )
+
+    def _approvals(
+        self,
+        ev: Event,
+        p: CompiledPolicy,
+        planned: list[PlannedAction],
+        cost: Decimal,
+        amount: Decimal,
+        key: str | None,
+    ) -> tuple[ApprovalStep, ...] | Decision:
+        """The approval steps a firing needs, or the error decision of a failed rule."""
+        first_input = next((x.input for x in planned if x.type == "invoke"), None)
+        plan = {
+            "policy": p.name,
+            "event_type": ev.type,
+            "charters": [x.target for x in planned if x.type == "invoke"],
+            "input": first_input if first_input is not None else {},
+            "cost_usd": float(cost),
+            "value_usd": float(amount),
+        }
+        self._vars["plan"] = plan
+        in_ctx = False
+        required: list[str] = []
+        for when, fast, role in p.approvals:
+            try:
+                hit: Any = Fallback
+                if fast is not None:
+                    try:
+                        hit = fast(self._vars)
+                    except Fallback:
+                        hit = Fallback
+                if hit is Fallback:
+                    if not in_ctx:
+                        self._ctx.add_variable("plan", expr.to_cel(plan))
+                        in_ctx = True
+                    hit = self._cel(when, ev)
+            except expr.CelError as exc:
+                return self._error(ev, p, "approval", when.source, exc.message, key)
+            if hit is True and role not in required:
+                required.append(role)
+            elif hit is not True and hit is not False:
+                msg = f"gave {_show(hit)}, not a bool"
+                return self._error(ev, p, "approval", when.source, msg, key)
+        return tuple(approvals_mod.resolve(r, amount, self.roles) for r in required)
+
+
+_Plain = tuple[str, str, tuple[PlannedAction, ...]]  # outcome, reason, actions
+_Watch = tuple[CompiledPolicy, PolicyState, "_Plain | None"]
+
+
+def _plain_firing(p: CompiledPolicy) -> _Plain | None:
+    """What every firing of `p` decides, when nothing in it depends on the event or the
+    policy's memory (see Engine._fire, which this must agree with); else None."""
+    if (
+        p.key is not None
+        or p.uses_state
+        or p.for_s
+        or p.cooldown_s
+        or p.calendar
+        or p.approvals
+        or p.metric_names
+        or any(a.input_fields or a.input_expr or a.value_expr for a in p.actions)
+    ):
+        return None
+    planned = tuple(PlannedAction(a.type, a.target, None, a.cost) for a in p.actions)
+    targets = [a.target for a in p.actions if a.type == "escalate"]
+    if targets:
+        return "escalated", "escalate to " + ", ".join(targets), planned
+    return "fired", p.fired_reason, planned
 
 
 def _canonical(value: Any) -> Any:
