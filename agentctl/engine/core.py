@@ -20,7 +20,7 @@ from agentctl import expr
 from agentctl.engine import approvals as approvals_mod
 from agentctl.engine.approvals import ApprovalStep
 from agentctl.engine.compiled import CompiledPolicy, Role
-from agentctl.engine.events import Event, format_ts
+from agentctl.engine.events import Event, doubles_in_place, format_ts
 from agentctl.engine.fastpath import Fallback, Fast
 from agentctl.engine.state import MAX_KEYS, KeyState, PolicyState
 from agentctl.model.types import format_duration
@@ -29,6 +29,9 @@ OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
 SUPPRESS_REASONS = ("cooldown", "bound", "budget")
 ACTED = frozenset({"fired", "needs_approval", "escalated"})
 CENT = Decimal("0.01")
+_BOOL: tuple[type, ...] = (bool,)
+_STR: tuple[type, ...] = (str,)
+_SCALAR: tuple[type, ...] = (float, str, bool, type(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +133,30 @@ class Engine:
         # event only when an expression needs CEL itself (converting it costs the most)
         self._vars: dict[str, Any] = {"event": {}, "metrics": self.metrics}
         self._in_ctx: Event | None = None
+        self._hour: tuple[float, float, tuple[str, str, str]] = (0.0, 0.0, ("", "", ""))
 
     # --- calendar -------------------------------------------------------------------
 
     def keys(self, ts: float) -> tuple[str, str, str]:
-        """(day, hour, month) of `ts` in the workspace's time zone: bounds and budgets."""
+        """(day, hour, month) of `ts` in the workspace's time zone: bounds and budgets.
+
+        Cached for the local hour that holds the last answer (most events fall in the same
+        hour as the one before); an hour that holds a change of UTC offset is not cached."""
+        lo, hi, found = self._hour
+        if lo <= ts < hi:
+            return found
         dt = datetime.fromtimestamp(ts, self.tz)
         day = dt.strftime("%Y-%m-%d")
-        return day, f"{day}T{dt.hour:02d}", day[:7]
+        found = (day, f"{day}T{dt.hour:02d}", day[:7])
+        start = dt.replace(minute=0, second=0, microsecond=0).timestamp()  # whole seconds
+        end = start + 3600
+        offset = dt.utcoffset()
+        if (
+            datetime.fromtimestamp(start, self.tz).utcoffset() == offset
+            and datetime.fromtimestamp(end - 1, self.tz).utcoffset() == offset
+        ):
+            self._hour = (start, end, found)
+        return found
 
     def _roll(self, st: PolicyState, ts: float) -> str:
         day, hour, month = self.keys(ts)
@@ -175,6 +194,9 @@ class Engine:
         """Evaluate with CEL, the event and metrics converted into its context first."""
         ctx = self._ctx
         if self._in_ctx is not ev:
+            if not ev.doubled:
+                doubles_in_place(ev.cel)
+                ev.doubled = True
             ctx.add_variable("event", ev.cel)
             self._in_ctx = ev
         if self._dirty:
@@ -182,10 +204,14 @@ class Engine:
             self._dirty = False
         return e.evaluate(ctx)
 
-    def _eval(self, e: expr.Expr, fast: Fast | None, ev: Event) -> Any:
+    def _eval(self, e: expr.Expr, fast: Fast | None, ev: Event, want: tuple[type, ...]) -> Any:
+        """The fast path's answer when it has one of the types `want`, else CEL's (whose
+        values, errors and messages the fast path never second-guesses)."""
         if fast is not None:
             try:
-                return fast(self._vars)
+                x = fast(self._vars)
+                if type(x) in want:
+                    return x
             except Fallback:
                 pass
         return self._cel(e, ev)
@@ -208,7 +234,7 @@ class Engine:
                 # no key, state, for:, cooldown, bounds, budget, inputs or approvals: the
                 # condition alone decides, and a firing is the same every time
                 try:
-                    held = self._eval(p.condition, p.condition_fast, ev)
+                    held = self._eval(p.condition, p.condition_fast, ev, _BOOL)
                 except expr.CelError as exc:
                     out.append(self._error(ev, p, "condition", p.condition.source, exc.message))
                     continue
@@ -232,7 +258,7 @@ class Engine:
                 if p.key_uses_state:
                     self._ctx.add_variable("state", self._state_var(st, None, None, ev.ts))
                 try:
-                    k = self._eval(p.key, p.key_fast, ev)
+                    k = self._eval(p.key, p.key_fast, ev, _STR)
                 except expr.CelError as exc:
                     out.append(self._error(ev, p, "key", p.key.source, exc.message))
                     continue
@@ -245,7 +271,7 @@ class Engine:
             if p.uses_state:
                 self._ctx.add_variable("state", self._state_var(st, ks, key, ev.ts))
             try:
-                held = self._eval(p.condition, p.condition_fast, ev)
+                held = self._eval(p.condition, p.condition_fast, ev, _BOOL)
             except expr.CelError as exc:
                 self._release(p, st, ks, key, ev.ts)
                 out.append(self._error(ev, p, "condition", p.condition.source, exc.message, key))
@@ -422,12 +448,12 @@ class Engine:
                     payload = {}
                     for field, e, fast in a.input_fields:
                         where, source = f"input.{field}", e.source
-                        payload[field] = _canonical(expr.from_cel(self._eval(e, fast, ev)))
+                        payload[field] = _canonical(expr.from_cel(self._eval(e, fast, ev, _SCALAR)))
                 else:
                     payload = None
                 if a.value_expr is not None:
                     where, source = "value", a.value_expr.source
-                    v = self._eval(a.value_expr, a.value_fast, ev)
+                    v = self._eval(a.value_expr, a.value_fast, ev, _SCALAR)
                     if isinstance(v, bool) or not isinstance(v, int | float):
                         raise expr.CelError(f"gave {_show(v)}, not a number")
                     value += Decimal(repr(float(v))).quantize(CENT)

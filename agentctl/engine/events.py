@@ -27,8 +27,9 @@ class Event:
     seq: int  # position in the stream: the line number for a file
     ts: float  # seconds since the epoch (UTC)
     type: str
-    cel: dict[str, Any]
+    cel: dict[str, Any]  # integers become doubles when CEL first needs it (doubles_in_place)
     metrics: dict[str, Any] | None
+    doubled: bool = False
 
 
 def parse_ts(text: str) -> float:
@@ -47,14 +48,15 @@ def format_ts(ts: float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _doubles_map(d: dict[str, Any]) -> None:
-    # in place: orjson gives fresh objects, and a walk that rebuilds them costs twice as much
+def doubles_in_place(d: dict[str, Any]) -> None:
+    """Every integer in `d` (nested) becomes a double, in place: orjson gives fresh objects,
+    and a walk that rebuilds them costs twice as much."""
     for k, v in d.items():
         t = type(v)
         if t is int:
             d[k] = float(v)
         elif t is dict:
-            _doubles_map(v)
+            doubles_in_place(v)
         elif t is list:
             _doubles_list(v)
 
@@ -65,7 +67,7 @@ def _doubles_list(xs: list[Any]) -> None:
         if t is int:
             xs[i] = float(v)
         elif t is dict:
-            _doubles_map(v)
+            doubles_in_place(v)
         elif t is list:
             _doubles_list(v)
 
@@ -108,9 +110,10 @@ def parse_line(raw: bytes | str, line: int, file: str) -> Event | Finding:
         obj["data"] = {}
     elif type(data) is not dict:
         return _bad(file, line, "'data' must be an object", FORMAT_HINT)
-    _doubles_map(obj)
+    # the event itself is converted only if CEL needs it: the engine's fast path reads
+    # integers as doubles on the way (agentctl/engine/fastpath.py)
     if metrics:
-        _doubles_map(metrics)
+        doubles_in_place(metrics)
     return Event(line, ts, etype, obj, metrics)
 
 

@@ -228,7 +228,7 @@ def _select(root: str, fields: tuple[str, ...]) -> Fast:
             x = d.get(a, _FALLBACK)
             if x is _FALLBACK:
                 raise _FALLBACK
-            return x
+            return float(x) if type(x) is int else x
 
         return one
     if len(fields) == 2:
@@ -244,7 +244,7 @@ def _select(root: str, fields: tuple[str, ...]) -> Fast:
             x = d.get(b, _FALLBACK)
             if x is _FALLBACK:
                 raise _FALLBACK
-            return x
+            return float(x) if type(x) is int else x
 
         return two
 
@@ -254,7 +254,7 @@ def _select(root: str, fields: tuple[str, ...]) -> Fast:
             if type(d) is not dict or f not in d:
                 raise _FALLBACK
             d = d[f]
-        return d
+        return float(d) if type(d) is int else d
 
     return walk
 
@@ -435,7 +435,10 @@ def _fused(op: str, path: tuple[str, tuple[str, ...]], const: Any) -> Fast | Non
             x = d.get(b, _FALLBACK)
         else:
             x = d.get(a, _FALLBACK)
-        if type(x) is not want:
+        t = type(x)
+        if t is not want:
+            if t is int and want is float:  # what the event holds as 3 CEL reads as 3.0
+                return test(float(x))
             raise _FALLBACK
         return test(x)
 
