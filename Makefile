@@ -1,7 +1,7 @@
 # Routine work. Everything goes through dev.py, which needs only Python 3.11.
 PY ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help demo test lint format bench ci clean
+.PHONY: help demo test lint format bench bench-agt ci clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,8 +21,11 @@ format:  ## Format the code with ruff
 bench:  ## Print the performance table (ratios measured in one run)
 	$(PY) dev.py bench
 
+bench-agt:  ## Install the AGT 5.0.0 peer for bench_guardrail into .bench-agt/
+	$(PY) -m venv .bench-agt && .bench-agt/bin/pip install -q agent-governance-toolkit-core==5.0.0
+
 ci:  ## What CI runs (.ci/run)
 	bash .ci/run
 
 clean:  ## Remove the virtualenv and caches
-	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf .venv .bench-agt .mypy_cache .ruff_cache .pytest_cache .hypothesis

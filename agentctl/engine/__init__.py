@@ -30,10 +30,11 @@ __all__ = [
 
 
 def build(
-    ws: Workspace, only: list[str] | None = None, max_keys: int = MAX_KEYS
+    ws: Workspace, only: list[str] | None = None, max_keys: int = MAX_KEYS, fast: bool = True
 ) -> tuple[Engine, list[Finding]]:
     """An engine for the workspace's policies (or `only` those), and the findings that
-    kept a policy out (CEL that does not compile or uses unknown variables)."""
-    policies, findings = compile_policies(ws, only)
+    kept a policy out (CEL that does not compile or uses unknown variables). fast=False
+    evaluates everything with CEL (agentctl/engine/fastpath.py: the same decisions)."""
+    policies, findings = compile_policies(ws, only, fast)
     engine = Engine(policies, roles_of(ws), ws.settings.defaults.timezone, max_keys)
     return engine, findings

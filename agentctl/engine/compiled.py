@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl import expr
-from agentctl.engine.fastpath import Fast, compile_fast
+from agentctl.engine.fastpath import Fast
+from agentctl.engine.fastpath import compile_fast as _compile_fast
 from agentctl.findings import Finding
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import PolicyDoc
@@ -95,8 +96,13 @@ def _check(res: Resource[Any]) -> list[Finding]:
     return list(cel_findings(res))
 
 
-def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
-    """Compile one policy whose expressions passed `expr.check`."""
+def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -> CompiledPolicy:
+    """Compile one policy whose expressions passed `expr.check`; with fast=False, CEL
+    evaluates every expression (the reference the fast path is tested against)."""
+
+    def compile_fast(source: str, roots: frozenset[str]) -> Fast | None:
+        return _compile_fast(source, roots) if fast else None
+
     spec = res.doc.spec
     actions = []
     for a in spec.actions:
@@ -162,7 +168,7 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc]) -> CompiledPolicy:
 
 
 def compile_policies(
-    ws: Workspace, only: list[str] | None = None
+    ws: Workspace, only: list[str] | None = None, fast: bool = True
 ) -> tuple[list[CompiledPolicy], list[Finding]]:
     """The workspace's policies (or `only` those names), sorted by name, and the findings
     that stop a policy from running (CEL that does not compile or uses unknown names)."""
@@ -176,5 +182,5 @@ def compile_policies(
         if problems:
             findings.extend(problems)
             continue
-        compiled.append(compile_policy(ws, res))
+        compiled.append(compile_policy(ws, res, fast))
     return compiled, findings

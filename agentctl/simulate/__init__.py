@@ -35,8 +35,10 @@ def _check_names(only: list[str] | None, *workspaces: Workspace) -> None:
             )
 
 
-def _engine(ws: Workspace, only: list[str] | None, side: str, max_keys: int) -> Engine:
-    engine, findings = build(ws, only, max_keys)
+def _engine(
+    ws: Workspace, only: list[str] | None, side: str, max_keys: int, fast: bool = True
+) -> Engine:
+    engine, findings = build(ws, only, max_keys, fast)
     if findings:
         where = f" at {side}" if side else ""
         raise FindingsError(
@@ -58,10 +60,12 @@ def simulate(
     where: object = None,
     window: float = 0.0,
     max_keys: int = MAX_KEYS,
+    fast: bool = True,
 ) -> SimRun:
-    """Run the events through the workspace's policies; check a scenario's expectations."""
+    """Run the events through the workspace's policies; check a scenario's expectations.
+    fast=False evaluates every expression with CEL (the same report, slower)."""
     _check_names(only, ws)
-    engine = _engine(ws, only, "", max_keys)
+    engine = _engine(ws, only, "", max_keys, fast)
     keyed = {p.name for p in engine.policies if p.key is not None}
     checks, bad = prepare(expect or [], {p.name for p in engine.policies}, where, keyed)
     if bad:
