@@ -109,12 +109,13 @@ def compare(
     only: list[str] | None = None,
     window: float = 0.0,
     max_keys: int = MAX_KEYS,
+    fast: bool = True,
 ) -> CompareRun:
     """The same events through two revisions: decisions only in the old, only in the new,
     and changed (outcome, approvals, cost, value, input), per policy."""
     _check_names(only, old, new)
-    e_old = _engine(old, only, old.rev or "the base", max_keys)
-    e_new = _engine(new, only, new.rev or "the working tree", max_keys)
+    e_old = _engine(old, only, old.rev or "the base", max_keys, fast)
+    e_new = _engine(new, only, new.rev or "the working tree", max_keys, fast)
     base = SimRun(title, events_file, old.rev, old.commit, old.settings.defaults.timezone)
     head = SimRun(title, events_file, new.rev, new.commit, new.settings.defaults.timezone)
     c_old = Collector(base, e_old.policies, lambda ts: e_old.keys(ts)[0], timeline=False)

@@ -102,3 +102,38 @@ def test_unknown_base_revision(cli: Any, repo: Path) -> None:
     r = cli("simulate", "--compare", "no-such-branch", "-w", repo)
     assert r.exit_code == 2
     assert "unknown git revision 'no-such-branch'" in r.stderr
+
+
+def test_compare_decides_the_same_without_the_engine_fast_path(git_repo: Path) -> None:
+    """agentctl/engine/fastpath.py changes no flip: CEL alone gives the same bytes."""
+    from agentctl.render.simulate_json import render_compare
+    from agentctl.simulate import compare
+    from agentctl.simulate.stream import read_events
+    from agentctl.workspace.loader import load_workspace
+
+    make_workspace(git_repo)
+    commit_all(git_repo, "base")
+    p = git_repo / "policies/stockout.yaml"
+    p.write_text(p.read_text().replace("metrics.risk >= 0.8", "metrics.risk >= 0.9"))
+    commit_all(git_repo, "tighten")
+    old = load_workspace(git_repo, rev="HEAD~1").workspace
+    new = load_workspace(git_repo, rev="HEAD").workspace
+    events = sorted((git_repo / "simulator").rglob("*.jsonl"))
+    assert events
+    outs = [
+        render_compare(
+            [
+                compare(
+                    old,
+                    new,
+                    read_events(events[0], "events.jsonl"),
+                    title="t",
+                    events_file="events.jsonl",
+                    fast=fast,
+                )
+            ]
+        )
+        for fast in (True, False)
+    ]
+    assert outs[0] == outs[1]
+    assert '"changed": 1' in outs[0] or '"only_old": 1' in outs[0]
