@@ -140,10 +140,23 @@ class Runtime(Strict):
     command: list[str] | None = None
     model: ModelRuntime | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    isolation: Literal["auto", "process", "in-process"] = Field(
+        "auto",
+        description="python runtimes: in a subprocess of its own (process) or inside agentctl "
+        "(in-process: read-only charters only); auto: process when the charter can write",
+    )
+    sandbox: Literal["auto", "required"] = Field(
+        "auto", description="required: refuse the run where bubblewrap cannot confine it"
+    )
+    max_line_bytes: int = Field(
+        1 << 20, gt=0, description="the longest protocol line the agent may write"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Runtime:
         _exactly_one(self, ("python", "command", "model"), "a runtime")
+        if self.isolation != "auto" and self.python is None:
+            raise ValueError("'isolation' applies to python runtimes only")
         return self
 
     @property
@@ -360,6 +373,9 @@ class WorkspaceSpec(Strict):
     exclude: list[str] = Field(default_factory=list, description="globs of paths not to read")
     python_path: list[str] = Field(default_factory=lambda: ["."])
     defaults: Defaults = Field(default_factory=Defaults)
+    sandbox: Literal["auto", "required"] = Field(
+        "auto", description="required: every agent process must run in bubblewrap"
+    )
 
 
 # --- documents -----------------------------------------------------------------------

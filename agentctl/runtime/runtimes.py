@@ -1,8 +1,10 @@
 """Agent runtimes: how a charter's agent runs. A plain dict registry (`RUNTIMES`) keyed by
 the type of `spec.runtime`; each factory returns `fn(input, run) -> output`.
 
-Every runtime reaches tools, models and other agents only through the `Context`, so every
-call passes the guard. Protocols are documented in docs/runtime.md.
+Every runtime reaches tools, models and other agents only through the guard: an
+in-process python agent through `Context`; a `command` agent and an isolated python agent
+through the JSON-lines protocol served by `agentctl.runtime.process`. Protocols and what
+each mode protects against are documented in docs/runtime.md.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
+from agentctl.runtime import process
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
-from agentctl.runtime.transports import LineProcess, TransportEnv, load_callable
+from agentctl.runtime.transports import TransportEnv, load_callable
 
 if TYPE_CHECKING:
     from agentctl.runtime.session import AgentRun
@@ -24,25 +28,46 @@ if TYPE_CHECKING:
 AgentFn = Callable[[Any, "AgentRun"], Any]
 
 
+class Gate:
+    """Ends an in-process agent's access when its run is stopped: a call in flight
+    finishes (and is recorded) first; later calls are refused without any effect."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.closed: Stopped | None = None
+
+
 class Context:
-    """What an agent function receives as `ctx`. Every method passes the guard."""
+    """What an in-process agent function receives as `ctx`. Every method passes the guard.
+    (An isolated agent gets `agentctl.runtime.pychild.Context`, the same API.)"""
 
     Denied = Denied
     Stopped = Stopped
     ToolError = ToolError
 
-    def __init__(self, run: AgentRun) -> None:
+    def __init__(self, run: AgentRun, gate: Gate | None = None) -> None:
         self._run = run
+        self._gate = gate
         self.charter = run.name
         self.trace_id = run.trace_id
 
+    def _through(self, fn: Callable[..., dict[str, Any]], *args: Any, **kw: Any) -> Any:
+        if self._gate is None:
+            return fn(*args, **kw)
+        with self._gate.lock:
+            if self._gate.closed is not None:
+                raise Stopped(self._gate.closed.message, rule="budget", limit="wall_time")
+            return fn(*args, **kw)
+
     def call(self, operation: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Call `connector.operation`; raises Denied (not executed) or ToolError."""
-        return self._run.call(operation, payload)
+        out: dict[str, Any] = self._through(self._run.call, operation, payload)
+        return out
 
     def ask(self, charter: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Ask `charter/name` under a Contract; raises Denied or ToolError."""
-        return self._run.ask(charter, payload)
+        out: dict[str, Any] = self._through(self._run.ask, charter, payload)
+        return out
 
     def model(
         self,
@@ -51,7 +76,8 @@ class Context:
         **options: Any,
     ) -> dict[str, Any]:
         """One chat-completions call; returns the assistant message."""
-        return self._run.model(messages, tools, **options)
+        out: dict[str, Any] = self._through(self._run.model, messages, tools, **options)
+        return out
 
     def log(self, *parts: Any) -> None:
         """A diagnostic line on stderr (not in the ledger)."""
@@ -61,92 +87,89 @@ class Context:
 # --- python --------------------------------------------------------------------------------
 
 
+def can_write(charter: Resource[CharterDoc], env: TransportEnv) -> bool:
+    """Do the charter's effective permissions include a write or destructive operation?
+    (Unknown without the workspace: assume they do.)"""
+    if env.workspace is None:
+        return True
+    ops = env.workspace.granted_operations(charter.doc)
+    return any(o.op.effect in ("write", "destructive") for o in ops)
+
+
+def isolation(charter: Resource[CharterDoc], env: TransportEnv) -> str:
+    """`process` or `in-process` for a python runtime: as set, else process when the
+    charter can write or destroy, or must run in a sandbox."""
+    chosen = charter.doc.spec.runtime.isolation
+    if chosen != "auto":
+        return chosen
+    if can_write(charter, env) or process.sandbox_required(charter, env):
+        return "process"
+    return "in-process"
+
+
+def runtime_attrs(charter: Resource[CharterDoc], env: TransportEnv) -> dict[str, Any]:
+    """What run_start records about where the agent runs (isolation, sandbox)."""
+    kind = charter.doc.spec.runtime.type
+    if kind == "command" or (kind == "python" and isolation(charter, env) == "process"):
+        return process.sandbox_attrs(env)
+    if kind == "python":
+        return {"isolation": "in-process", "sandbox": "none"}
+    return {}
+
+
 def python_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
-    fn = load_callable(charter.doc.spec.runtime.python or "", env)
+    if isolation(charter, env) == "process":
+        fn: AgentFn = process.python_process_runtime(charter, env)
+        return fn
+    name = f"charter/{charter.name}"
+    if can_write(charter, env):
+        raise ToolError(
+            f"{name} can write or destroy: it may not run in-process",
+            hint="remove spec.runtime.isolation (it then runs in a process of its own)",
+        )
+    if process.sandbox_required(charter, env):
+        raise ToolError(
+            f"{name} must run in a sandbox: it may not run in-process",
+            hint="remove spec.runtime.isolation, or the sandbox requirement after review",
+        )
+    target = load_callable(charter.doc.spec.runtime.python or "", env)
 
     def run(payload: Any, agent: AgentRun) -> Any:
-        return fn(payload, Context(agent))
+        if charter.doc.spec.budget.per_run.wall_time is None:
+            return target(payload, Context(agent))
+        return _watched(target, payload, agent)
 
     return run
 
 
-# --- command (JSON lines) ------------------------------------------------------------------
+def _watched(target: Callable[..., Any], payload: Any, agent: AgentRun) -> Any:
+    """Run an in-process agent in a thread; stop the run when its wall time passes.
+    Python cannot kill a thread: the agent's code runs on until it returns (or the
+    process exits), but its calls are refused from then on and its result is dropped."""
+    gate = Gate()
+    box: dict[str, Any] = {}
 
+    def work() -> None:
+        try:
+            box["out"] = target(payload, Context(agent, gate))
+        except BaseException as exc:  # handed to the run's thread as is
+            box["exc"] = exc
 
-def _reply(agent: AgentRun, msg: dict[str, Any]) -> dict[str, Any]:
-    """Serve one request of a command agent; errors go back to it as data."""
-    rid = msg.get("id")
+    thread = threading.Thread(target=work, name=f"agent {agent.name}", daemon=True)
+    thread.start()
     try:
-        kind = msg.get("type")
-        if kind == "call":
-            out = agent.call(str(msg.get("operation", "")), msg.get("input"))
-        elif kind == "ask":
-            out = agent.ask(str(msg.get("charter", "")), msg.get("input"))
-        elif kind == "model":
-            out = agent.model(msg.get("messages") or [], msg.get("tools"))
-        else:
-            raise AgentFailed(f"unknown request type {kind!r}")
-    except RuntimeProblem as exc:
-        return {"type": "error", "id": rid, "error": exc.to_json()}
-    return {"type": "result", "id": rid, "output": out}
-
-
-def command_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
-    spec = charter.doc.spec
-    argv = list(spec.runtime.command or [])
-
-    def run(payload: Any, agent: AgentRun) -> Any:
-        child_env = {
-            **env.environ,
-            **spec.runtime.env,
-            "AGENTCTL_CHARTER": charter.name,
-            "AGENTCTL_TRACE_ID": agent.trace_id,
-        }
-        try:
-            proc = LineProcess(argv, env.root, child_env, f"charter/{charter.name} command")
-        except ToolError as exc:
-            raise AgentFailed(exc.message, hint="check spec.runtime.command") from exc
-        wall = spec.budget.per_run.wall_time
-        try:
-            tools = [
-                {"operation": o.qualified, "scope": o.op.scope, "input_schema": o.op.input_schema}
-                for o in agent.guard.granted().values()
-            ]
-            proc.send(
-                {
-                    "type": "start",
-                    "input": payload,
-                    "charter": charter.name,
-                    "trace_id": agent.trace_id,
-                    "tools": tools,
-                }
-            )
-            while True:
-                timeout = None
-                if wall is not None:
-                    timeout = max(0.01, wall.total_seconds() - agent.session.elapsed())
-                try:
-                    msg = proc.receive(timeout)
-                except ToolError as exc:
-                    raise AgentFailed(exc.message, hint=exc.hint) from exc
-                if msg is None:
-                    code = proc.close()
-                    raise AgentFailed(
-                        f"charter/{charter.name} command exited (code {code}) without an output"
-                    )
-                kind = msg.get("type")
-                if kind == "output":
-                    return msg.get("output")
-                if kind == "fail":
-                    raise AgentFailed(f"charter/{charter.name}: {msg.get('message', 'failed')}")
-                if kind == "log":
-                    agent.log(msg.get("message", ""))
-                    continue
-                proc.send(_reply(agent, msg))
-        finally:
-            proc.close(timeout=2.0)
-
-    return run
+        thread.join(max(0.0, process.wall_left(agent) or 0.0))
+    except KeyboardInterrupt:
+        gate.closed = Stopped("interrupted", rule="interrupted")
+        raise
+    if thread.is_alive():
+        stop = process.wall_stop(agent)
+        with gate.lock:  # a call in flight is finished and recorded first
+            gate.closed = stop
+        raise process.record_stop(agent, stop)
+    if "exc" in box:
+        raise box["exc"]
+    return box["out"]
 
 
 # --- model (chat completions with tool calling) --------------------------------------------
@@ -251,7 +274,7 @@ def _final(content: Any) -> dict[str, Any]:
 
 RUNTIMES: dict[str, Callable[[Resource[CharterDoc], TransportEnv], AgentFn]] = {
     "python": python_runtime,
-    "command": command_runtime,
+    "command": process.command_runtime,
     "model": model_runtime,
 }
 

@@ -85,6 +85,8 @@ class Session:
             list(cfg.workspace.settings.python_path),
             cfg.read_file,
             cfg.environ,
+            cfg.workspace,
+            getattr(cfg.writer.ledger, "path", None),
         )
         self.secrets = self._secrets()
         self.rate = RateGate(cfg.writer, self.now)
@@ -450,12 +452,13 @@ class AgentRun:
     ) -> RunResult:
         """Run the charter on `payload` start to end; never raises for the agent's failures
         (they become the result's status) — only KeyboardInterrupt passes, after run_end."""
-        from agentctl.runtime.runtimes import prepare
+        from agentctl.runtime.runtimes import prepare, runtime_attrs
 
         s = self.session
         r = self.result
         self._t0 = s.elapsed()
         attrs: dict[str, Any] = {"runtime": self.charter.doc.spec.runtime.type}
+        attrs.update(runtime_attrs(self.charter, s.env))  # isolation, sandbox
         if self.contract:
             attrs["contract"] = self.contract
         self._event(

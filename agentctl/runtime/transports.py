@@ -11,9 +11,11 @@ import contextlib
 import json
 import os
 import posixpath
-import selectors
+import select
+import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from agentctl.model.index import Resource
+from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import ConnectorDoc
 from agentctl.runtime.errors import ToolError
 
@@ -34,12 +36,15 @@ class Transport(Protocol):
 
 @dataclass
 class TransportEnv:
-    """What transports may use from the shell: the workspace root and a file reader."""
+    """What transports and runtimes may use from the shell: the code root, a file reader,
+    the environment; runtimes also the workspace and where the ledger is (to hide it)."""
 
     root: Path
     python_path: list[str] = field(default_factory=lambda: ["."])
     read_file: Callable[[str], bytes] | None = None  # workspace-relative path → bytes
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    workspace: Workspace | None = None
+    ledger: Path | None = None
 
     def read(self, rel: str) -> bytes:
         if self.read_file is not None:
@@ -108,11 +113,38 @@ class PythonTransport:
 # --- command (JSON lines) --------------------------------------------------------------------
 
 
-class LineProcess:
-    """A subprocess speaking JSON lines: one object per line each way."""
+# A protocol line longer than this stops the agent (a partial line of any length would
+# otherwise be buffered in memory); `spec.runtime.max_line_bytes` changes it per charter.
+MAX_LINE_BYTES = 1 << 20
 
-    def __init__(self, argv: list[str], cwd: Path, env: Mapping[str, str], what: str) -> None:
+
+class ProtocolTimeout(ToolError):
+    """The process did not write a whole line (or read ours) before the deadline."""
+
+
+class LineTooLong(ToolError):
+    """The process wrote a line longer than the limit (complete or not)."""
+
+
+class LineProcess:
+    """A subprocess speaking JSON lines: one object per line each way.
+
+    It runs in a process group of its own (`start_new_session`), so `close` can kill it
+    with every process it started, and Ctrl-C in a terminal reaches agentctl only. Reads
+    and writes are bounded by a deadline (`time.monotonic()` seconds) and by the line
+    length, whatever the process writes or withholds."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: Path,
+        env: Mapping[str, str],
+        what: str,
+        *,
+        max_line: int = MAX_LINE_BYTES,
+    ) -> None:
         self.what = what
+        self.max_line = max_line
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -121,59 +153,138 @@ class LineProcess:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,  # the child's diagnostics go to our stderr
-                text=True,
-                bufsize=1,
+                bufsize=0,
+                start_new_session=True,
             )
         except OSError as exc:
             raise ToolError(f"cannot start {what} {argv[0]!r}: {exc.strerror or exc}") from exc
-        self._sel = selectors.DefaultSelector()
-        assert self.proc.stdout is not None
-        self._sel.register(self.proc.stdout, selectors.EVENT_READ)
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self._out = self.proc.stdout.fileno()
+        self._in = self.proc.stdin.fileno()
+        os.set_blocking(self._out, False)
+        os.set_blocking(self._in, False)
+        self._buf = bytearray()
+        self._eof = False
+        self._closed = False
 
-    def send(self, obj: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(obj, separators=(",", ":")) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise ToolError(f"{self.what} exited (code {self.proc.poll()})") from exc
+    @staticmethod
+    def _left(deadline: float | None) -> float | None:
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
 
-    def receive(self, timeout: float | None) -> dict[str, Any] | None:
-        """The next JSON object, or None at end of output."""
-        assert self.proc.stdout is not None
-        while True:
-            if timeout is not None and not self._sel.select(timeout):
-                raise ToolError(f"{self.what} did not answer within {timeout:g}s")
-            line = self.proc.stdout.readline()
-            if not line:
-                return None
-            if not line.strip():
-                continue
+    def send(self, obj: dict[str, Any], deadline: float | None = None) -> None:
+        data = memoryview((json.dumps(obj, separators=(",", ":")) + "\n").encode())
+        while data:
+            left = self._left(deadline)
+            if left == 0.0 or not _ready(self._in, select.POLLOUT, left):
+                raise ProtocolTimeout(f"{self.what} did not read its input in time")
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ToolError(
-                    f"{self.what} wrote a line that is not JSON (column {exc.colno}): "
-                    f"{line.strip()[:80]!r}",
-                    hint="write exactly one JSON object per line on stdout; logs go to stderr",
-                ) from exc
-            if not isinstance(obj, dict):
-                raise ToolError(f"{self.what} wrote {type(obj).__name__}, expected an object")
-            return obj
+                n = os.write(self._in, data)
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # BrokenPipeError: it exited
+                raise ToolError(f"{self.what} exited (code {self.proc.poll()})") from exc
+            data = data[n:]
+
+    def _line(self) -> bytes | None:
+        """A whole line from the buffer (the last one may lack its newline at EOF)."""
+        i = self._buf.find(b"\n", 0, self.max_line + 1)
+        if i >= 0:
+            line = bytes(self._buf[:i])
+            del self._buf[: i + 1]
+            return line
+        if len(self._buf) > self.max_line:
+            raise LineTooLong(
+                f"{self.what} wrote a line longer than {self.max_line} bytes",
+                hint="write one JSON object per line; raise spec.runtime.max_line_bytes "
+                "for larger messages",
+            )
+        if self._eof and self._buf:
+            line = bytes(self._buf)
+            self._buf.clear()
+            return line
+        return None
+
+    def receive(self, timeout: float | None = None, *, deadline: float | None = None) -> Any:
+        """The next JSON object, or None at end of output. Raises ProtocolTimeout when no
+        whole line came before the deadline (`timeout` seconds from now, or `deadline`)."""
+        if timeout is not None:
+            t = time.monotonic() + timeout
+            deadline = t if deadline is None else min(deadline, t)
+        while True:
+            line = self._line()
+            if line is not None:
+                if not line.strip():
+                    continue
+                return self._parse(line)
+            if self._eof:
+                return None
+            left = self._left(deadline)
+            if left == 0.0 or not _ready(self._out, select.POLLIN, left):
+                within = f"within {timeout:g}s" if timeout is not None else "in time"
+                raise ProtocolTimeout(f"{self.what} did not answer {within}")
+            try:
+                chunk = os.read(self._out, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                self._eof = True
+            self._buf += chunk
+
+    def _parse(self, raw: bytes) -> dict[str, Any]:
+        line = raw.decode("utf-8", "replace")
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ToolError(
+                f"{self.what} wrote a line that is not JSON (column {exc.colno}): "
+                f"{line.strip()[:80]!r}",
+                hint="write exactly one JSON object per line on stdout; logs go to stderr",
+            ) from exc
+        if not isinstance(obj, dict):
+            raise ToolError(f"{self.what} wrote {type(obj).__name__}, expected an object")
+        return obj
 
     def close(self, timeout: float = 5.0) -> int | None:
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self._sel.close()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        """End the process: close its stdin, give it `timeout` seconds to exit, then kill
+        its whole process group (also when it exited: what it started dies with it)."""
+        if self._closed:
+            return self.proc.returncode
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        code: int | None = None
+        end = time.monotonic() + timeout
+        # wait without reaping: while the leader is a zombie its group id cannot be reused,
+        # so killpg below cannot hit an unrelated group
+        while timeout > 0:
+            try:
+                info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                break
+            if info is not None or time.monotonic() >= end:
+                break
+            time.sleep(0.01)
+        kill_group(self.proc.pid)
+        code = self.proc.wait()
+        with contextlib.suppress(OSError):
+            self.proc.stdout.close()  # type: ignore[union-attr]
         return code
+
+    def kill(self) -> None:
+        """Kill the process group now (a stop: no grace period)."""
+        self.close(timeout=0)
+
+
+def _ready(fd: int, events: int, timeout_s: float | None) -> bool:
+    """Wait until `fd` is ready (or closed at the other end); poll, not select: any fd."""
+    poller = select.poll()
+    poller.register(fd, events)
+    return bool(poller.poll(None if timeout_s is None else timeout_s * 1000))
+
+
+def kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 class CommandTransport:
@@ -195,7 +306,7 @@ class CommandTransport:
         self.proc.send({"id": self.next_id, "operation": operation, "input": payload})
         reply = self.proc.receive(self.TIMEOUT_S)
         if reply is None:
-            code = self.proc.proc.wait()
+            code = self.proc.close(timeout=1.0)
             self.proc = None
             raise ToolError(f"connector/{self.name} command exited (code {code}) without answering")
         if reply.get("id") != self.next_id:
