@@ -118,13 +118,19 @@ def resolve_argv(argv: list[str], code_root: Path) -> list[str]:
     with a slash (`./bin/agent`). The process does not start in the code root."""
     out: list[str] = []
     for i, arg in enumerate(argv):
-        candidate = code_root / arg
-        is_path = not Path(arg).is_absolute() and arg and not arg.startswith("-")
-        if is_path and (i > 0 or "/" in arg) and candidate.exists():
-            out.append(str(candidate.resolve()))
+        path = bool(arg) and not arg.startswith("-") and not Path(arg).is_absolute()
+        if path and (i > 0 or "/" in arg) and _exists(code_root / arg):
+            out.append(str((code_root / arg).resolve()))
         else:
             out.append(arg)
     return out
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # too long, a NUL byte: not a file
+        return False
 
 
 def _inside(path: Path, folder: Path) -> bool:
