@@ -6,6 +6,7 @@
     python3.11 dev.py lint    # ruff + mypy
     python3.11 dev.py bench   # the performance table (bench/)
     python3.11 dev.py ci      # what .ci/run does: install from scratch, test, lint, bench smoke
+                              # (and bubblewrap, when root with apt-get: sandbox tests)
 
 Each creates .venv (or the folder in $AGENTCTL_VENV) when it is missing or when
 pyproject.toml changed since it was installed.
@@ -105,10 +106,32 @@ def bench(extra: list[str]) -> None:
     run(PY, "bench/run.py", *extra)
 
 
+def ensure_bubblewrap() -> None:
+    """CI runs the sandbox tests for real where it can: install bubblewrap when we are root
+    with apt-get. Failing soft: without it those tests skip (docs/runtime.md)."""
+    import shutil
+
+    if shutil.which("bwrap") or os.name != "posix" or os.geteuid() != 0:
+        return
+    if not shutil.which("apt-get"):
+        return
+    say("installing bubblewrap (the agent sandbox) with apt-get")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        subprocess.run(["apt-get", "update"], env=env, timeout=600, check=True, **quiet)
+        subprocess.run(
+            ["apt-get", "install", "-y", "bubblewrap"], env=env, timeout=600, check=True, **quiet
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        say(f"could not install bubblewrap ({exc}); the sandbox tests will skip")
+
+
 def ci() -> None:
     env = dict(os.environ)
     env.setdefault("AGENTCTL_STRESS_SCALE", "0.1")
     os.environ.update(env)
+    ensure_bubblewrap()
     ensure_venv()
     say("tests")
     run(PY, *TEST_CMD, env=env)
