@@ -116,6 +116,9 @@ class PythonTransport:
 # A protocol line longer than this stops the agent (a partial line of any length would
 # otherwise be buffered in memory); `spec.runtime.max_line_bytes` changes it per charter.
 MAX_LINE_BYTES = 1 << 20
+# A connector process is the workspace's own code and may answer with large documents;
+# it is still bounded, so that a broken one cannot exhaust our memory.
+CONNECTOR_MAX_LINE_BYTES = 64 << 20
 
 
 class ProtocolTimeout(ToolError):
@@ -300,7 +303,11 @@ class CommandTransport:
     def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         if self.proc is None:
             self.proc = LineProcess(
-                self.argv, self.env.root, self.env.environ, f"connector/{self.name} command"
+                self.argv,
+                self.env.root,
+                self.env.environ,
+                f"connector/{self.name} command",
+                max_line=CONNECTOR_MAX_LINE_BYTES,
             )
         self.next_id += 1
         self.proc.send({"id": self.next_id, "operation": operation, "input": payload})
