@@ -215,10 +215,21 @@ def run_process(
         conf.close()
 
 
+def _interpreters(env: TransportEnv, argv: list[str]) -> list[Path]:
+    """What the process needs to read besides the code: PATH, the program's folder and
+    the one above (a virtualenv), our own interpreter's prefixes. In the sandbox the
+    filesystem is visible anyway; these matter where they lie under its private /tmp."""
+    found = [Path(p) for p in env.environ.get("PATH", "").split(":") if p.startswith("/")]
+    program = Path(argv[0]) if argv else Path()
+    if program.is_absolute():
+        found += [program.parent, program.parent.parent]
+    found += [Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)]
+    return found
+
+
 def command_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> Any:
     argv = resolve_argv(list(charter.doc.spec.runtime.command or []), env.root)
-    program = Path(argv[0]) if argv else Path()
-    readable = [program.parent] if program.is_absolute() else []
+    readable = _interpreters(env, argv)
 
     def run(payload: Any, agent: AgentRun) -> Any:
         return run_process(agent, payload, argv, env, readable=readable)
@@ -234,8 +245,7 @@ def python_process_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> 
         raise ToolError(f"{target!r} is not package.module:function")
     path = [(env.root / p).resolve() for p in env.python_path]
     argv = [sys.executable, "-I", "-c", BOOT, str(PACKAGE_HOME)]
-    prefixes = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    readable = [*path, PACKAGE_HOME, *sorted(prefixes)]
+    readable = [*path, PACKAGE_HOME, *_interpreters(env, argv)]
     extra = {"python": target, "python_path": [str(p) for p in path]}
 
     def run(payload: Any, agent: AgentRun) -> Any:

@@ -55,8 +55,9 @@ class Context:
         if self._gate is None:
             return fn(*args, **kw)
         with self._gate.lock:
-            if self._gate.closed is not None:
-                raise Stopped(self._gate.closed.message, rule="budget", limit="wall_time")
+            closed = self._gate.closed
+            if closed is not None:  # a fresh one: the agent may keep and re-raise it
+                raise Stopped(closed.message, rule=closed.rule, hint=closed.hint)
             return fn(*args, **kw)
 
     def call(self, operation: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:

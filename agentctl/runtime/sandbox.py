@@ -159,7 +159,8 @@ def confine(
     binds: list[str] = []
     ro = sorted({p.resolve() for p in readable if p.exists()})
     for p in ro:
-        binds += ["--ro-bind", str(p), str(p)]
+        if _inside(p, Path("/tmp")):  # the rest is visible (read-only) already
+            binds += ["--ro-bind", str(p), str(p)]
     binds += ["--bind", str(workdir), str(workdir)]
     if ledger is not None:
         led = ledger.resolve()

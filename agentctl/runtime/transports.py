@@ -259,13 +259,7 @@ class LineProcess:
         end = time.monotonic() + timeout
         # wait without reaping: while the leader is a zombie its group id cannot be reused,
         # so killpg below cannot hit an unrelated group
-        while timeout > 0:
-            try:
-                info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                break
-            if info is not None or time.monotonic() >= end:
-                break
+        while timeout > 0 and not _exited(self.proc) and time.monotonic() < end:
             time.sleep(0.01)
         kill_group(self.proc.pid)
         code = self.proc.wait()
@@ -276,6 +270,17 @@ class LineProcess:
     def kill(self) -> None:
         """Kill the process group now (a stop: no grace period)."""
         self.close(timeout=0)
+
+
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Has it exited? Without reaping it where the OS allows (waitid WNOWAIT)."""
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:  # e.g. macOS: reaping is the only way to ask
+        return proc.poll() is not None
+    try:
+        return waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def _ready(fd: int, events: int, timeout_s: float | None) -> bool:

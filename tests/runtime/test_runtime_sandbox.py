@@ -266,3 +266,33 @@ def test_cli_exit_1_when_the_watchdog_stops(ws: Ws) -> None:
     assert doc["status"] == "stopped"
     assert doc["error"] == "charter/h ran past its wall time of 1s: stopped"
     assert gone(tok)
+
+
+def test_relative_paths_of_the_command_resolve_in_the_code_root(ws: Ws) -> None:
+    """The agent does not start in the workspace root, yet `./bin/agent` and `agent.py`
+    name the workspace's files, as they did."""
+    (ws.root / "bin").mkdir()
+    agent = ws.root / "bin" / "agent"
+    agent.write_text(
+        '#!/bin/sh\nread -r s\necho \'{"type": "output", "output": {"at": "\'"$1"\'"}}\'\n'
+    )
+    agent.chmod(0o755)
+    (ws.root / "data.txt").write_text("x")
+    ws.add(charter("b", runtime="command: [./bin/agent, data.txt]"))
+    res = ws.run("b", {})
+    assert res.status == "ok", res.error
+    assert res.output == {"at": str((ws.root / "data.txt").resolve())}
+
+
+@needs_bwrap
+def test_a_program_under_tmp_is_visible_in_the_sandbox(ws: Ws, tmp_path: Path) -> None:
+    """The sandbox's /tmp is private: a program (or a virtualenv) that lives under the
+    machine's /tmp, outside the workspace, is bound into it read-only."""
+    tool = tmp_path / "venv" / "bin" / "tool"
+    tool.parent.mkdir(parents=True)
+    tool.write_text('#!/bin/sh\nread -r s\necho \'{"type": "output", "output": {}}\'\n')
+    tool.chmod(0o755)
+    ws.add(charter("t", runtime=f"command: [{tool}]"))
+    res = ws.run("t", {})
+    assert res.status == "ok", res.error
+    assert attrs(ws.events("run_start")[0])["sandbox"] == "bwrap"
