@@ -9,6 +9,7 @@ with everything it started on every way out of the run.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -237,6 +238,24 @@ def command_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> Any:
     return run
 
 
+def _findable(module: str, path: list[Path]) -> bool:
+    """Is there such a module, without importing it here (its code runs in the child
+    only)? In python_path as a file or package, or installed (its top-level name: finding
+    that one runs nothing)."""
+    rel = Path(*module.split("."))
+    for folder in path:
+        base = folder / rel
+        if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+            return True
+        if base.is_dir():  # a namespace package
+            return True
+    top = module.partition(".")[0]
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def python_process_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> Any:
     """A python agent in a child process (`agentctl.runtime.pychild`)."""
     target = charter.doc.spec.runtime.python or ""
@@ -244,6 +263,11 @@ def python_process_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> 
     if not sep or not module or not attr:
         raise ToolError(f"{target!r} is not package.module:function")
     path = [(env.root / p).resolve() for p in env.python_path]
+    if not _findable(module, path):
+        raise ToolError(
+            f"cannot import {module!r}: no such module",
+            hint=f"python_path is {env.python_path} (relative to {env.root})",
+        )
     argv = [sys.executable, "-I", "-c", BOOT, str(PACKAGE_HOME)]
     readable = [*path, PACKAGE_HOME, *_interpreters(env, argv)]
     extra = {"python": target, "python_path": [str(p) for p in path]}

@@ -193,11 +193,20 @@ spec:
     )
     lst = ws.run("list", {})
     assert lst.error == "charter/list returned list, expected an object"
-    missing = ws.run("gone", {})
-    assert missing.status == "error"
-    assert missing.error == (
-        "charter/gone: cannot load 'rt_nowhere:agent': No module named 'rt_nowhere'"
+    with pytest.raises(ConfigError) as exc:  # found missing before the run, as in-process
+        ws.run("gone", {})
+    assert exc.value.message == (
+        "charter/gone: cannot load its runtime: cannot import 'rt_nowhere': no such module"
     )
+    assert not [e for e in ws.events() if e["principal"] == "gone"]
+
+
+def test_an_import_error_in_the_child_fails_the_run(ws: Ws) -> None:
+    ws.lib("rt_broken.py", "raise ImportError('a dependency is missing')\n")
+    setup(ws, charter("b", runtime='python: "rt_broken:agent"', tools="[sys.write]"))
+    res = ws.run("b", {})
+    assert (res.status, res.hint) == ("error", "check spec.runtime.python and python_path")
+    assert res.error == "charter/b: cannot load 'rt_broken:agent': a dependency is missing"
 
 
 def test_uncaught_denial_is_a_denied_run(ws: Ws) -> None:
