@@ -175,7 +175,9 @@ class LineProcess:
         return None if deadline is None else max(0.0, deadline - time.monotonic())
 
     def send(self, obj: dict[str, Any], deadline: float | None = None) -> None:
-        data = memoryview((json.dumps(obj, separators=(",", ":")) + "\n").encode())
+        # default=str: a value JSON cannot carry (a datetime from a connector) goes as text
+        line = json.dumps(obj, separators=(",", ":"), default=str) + "\n"
+        data = memoryview(line.encode("utf-8", "backslashreplace"))
         while data:
             left = self._left(deadline)
             if left == 0.0 or not _ready(self._in, select.POLLOUT, left):

@@ -272,3 +272,23 @@ def test_wall_time_stops_an_in_process_agent(ws: Ws) -> None:
         thread.join(60)  # its late call was refused
     assert ws.calls("read") == 0
     assert [e["kind"] for e in ws.events()] == ["run_start", "denial", "run_end"]
+
+
+def test_a_connector_value_json_cannot_carry_reaches_the_child(ws: Ws) -> None:
+    """In-process, a python connector may return any object; over the protocol a value
+    JSON cannot carry goes as its text instead of crashing the run."""
+    ws.lib("rt_dated.py", "import datetime\n\ndef conn(op, payload):\n"
+           "    return {'at': datetime.date(2026, 11, 25)}\n")  # fmt: skip
+    dated = """\
+apiVersion: agentctl/v1
+kind: Connector
+metadata: {name: dated, owner: role/ops}
+spec:
+  transport: {python: "rt_dated:conn"}
+  operations:
+    put: {scope: dated.write, effect: write}
+"""
+    setup(ws, dated, charter("w", tools="[dated.write]"))
+    res = ws.run("w", {"steps": [["call", "dated.put", {}]]})
+    assert res.status == "ok", res.error
+    assert res.output == {"results": [{"ok": {"at": "2026-11-25"}}]}
