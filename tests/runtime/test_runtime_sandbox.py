@@ -296,3 +296,25 @@ def test_a_program_under_tmp_is_visible_in_the_sandbox(ws: Ws, tmp_path: Path) -
     res = ws.run("t", {})
     assert res.status == "ok", res.error
     assert attrs(ws.events("run_start")[0])["sandbox"] == "bwrap"
+
+
+def test_a_connector_writing_a_partial_line_times_out_and_dies(
+    ws: Ws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads are bounded for connector processes too (they hung on a partial line), and
+    the connector's process group is killed when the run ends."""
+    from agentctl.runtime.transports import CommandTransport
+
+    monkeypatch.setattr(CommandTransport, "TIMEOUT_S", 1.0)
+    tok = token()
+    script = f"sh -c 'sleep 600' {tok} & read -r l; printf 'partial'; sleep 600"
+    ws.add(
+        "apiVersion: agentctl/v1\nkind: Connector\nmetadata: {name: slow, owner: role/ops}\n"
+        f"spec:\n  transport: {{command: [/bin/sh, -c, {json.dumps(script)}]}}\n"
+        "  operations:\n    ping: {scope: slow.read}\n",
+        charter("c", tools="[slow.read]"),
+    )
+    res = ws.run("c", {"steps": [["call", "slow.ping", {}]]})
+    assert res.status == "ok"
+    assert res.output == {"results": [{"error": "connector/slow command did not answer within 1s"}]}
+    assert gone(tok), procs_with(tok)
