@@ -209,13 +209,21 @@ class LineProcess:
             return line
         return None
 
-    def receive(self, timeout: float | None = None, *, deadline: float | None = None) -> Any:
+    def receive(
+        self, timeout: float | None = None, *, deadline: float | None = None
+    ) -> dict[str, Any] | None:
         """The next JSON object, or None at end of output. Raises ProtocolTimeout when no
         whole line came before the deadline (`timeout` seconds from now, or `deadline`)."""
         if timeout is not None:
             t = time.monotonic() + timeout
             deadline = t if deadline is None else min(deadline, t)
+        within = f"within {timeout:g}s" if timeout is not None else "in time"
+        late = ProtocolTimeout(f"{self.what} did not answer {within}")
         while True:
+            # the deadline first: a process that floods lines must not outrun it
+            left = self._left(deadline)
+            if left == 0.0:
+                raise late
             line = self._line()
             if line is not None:
                 if not line.strip():
@@ -223,10 +231,8 @@ class LineProcess:
                 return self._parse(line)
             if self._eof:
                 return None
-            left = self._left(deadline)
-            if left == 0.0 or not _ready(self._out, select.POLLIN, left):
-                within = f"within {timeout:g}s" if timeout is not None else "in time"
-                raise ProtocolTimeout(f"{self.what} did not answer {within}")
+            if not _ready(self._out, select.POLLIN, left):
+                raise late
             try:
                 chunk = os.read(self._out, 1 << 16)
             except BlockingIOError:

@@ -78,6 +78,9 @@ elif mode == "logs":
     while True:
         send({"type": "log", "message": "still busy"})
         time.sleep(0.01)
+elif mode == "flood":
+    while True:
+        send({"type": "log", "message": "x" * 1000})
 elif mode == "partial":
     while True:
         sys.stdout.write("x")

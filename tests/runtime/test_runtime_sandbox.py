@@ -55,9 +55,10 @@ def test_children_are_killed_when_the_run_ends(ws: Ws, environ: dict[str, str]) 
 
 
 @pytest.mark.parametrize("environ", MODES)
-@pytest.mark.parametrize("mode", ["sleep", "logs", "partial"])
+@pytest.mark.parametrize("mode", ["sleep", "logs", "flood", "partial"])
 def test_wall_time_stops_a_command_agent(ws: Ws, environ: dict[str, str], mode: str) -> None:
-    """Silent, chatty on log lines, or writing a line that never ends: stopped at 1 s."""
+    """Silent, chatty on log lines (or flooding them), or writing a line that never ends:
+    stopped at 1 s."""
     tok = token()
     hostile(ws, mode, tok, budget="{per_run: {wall_time: 1s}}")
     res = ws.run("h", {}, environ=environ)
