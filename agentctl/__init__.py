@@ -1,5 +1,4 @@
 """agentctl: governance of AI agents as code in git."""
 
 __version__ = "0.1.0"
-FORMAT_VERSION = "1"
 API_VERSION = "agentctl/v1"

@@ -29,17 +29,16 @@ def command(
     if format == "json":
         import json
 
-        from agentctl import FORMAT_VERSION
+        from agentctl.render.envelope import envelope
 
         data = {
-            "format_version": FORMAT_VERSION,
             "id": r.id,
             "severity": r.severity.value,
             "category": r.category,
             "summary": r.summary,
             "explanation": r.explanation,
         }
-        emit(json.dumps(data, indent=2))
+        emit(json.dumps(envelope(data), indent=2))
         return 0
     emit(f"{r.id} ({r.severity.value}, {r.category})\n\n{r.summary}\n\n{r.explanation}\n")
     return 0

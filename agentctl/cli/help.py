@@ -54,9 +54,9 @@ def command(
     if format == "json":
         import json
 
-        from agentctl import FORMAT_VERSION
+        from agentctl.render.envelope import envelope
 
-        emit(json.dumps({"format_version": FORMAT_VERSION, "topic": topic, "text": TOPICS[topic]}))
+        emit(json.dumps(envelope({"topic": topic, "text": TOPICS[topic]})))
         return 0
     emit(TOPICS[topic])
     return 0

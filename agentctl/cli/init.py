@@ -59,11 +59,11 @@ def command(
     if format == "json":
         import json
 
-        from agentctl import FORMAT_VERSION
         from agentctl.cli.common import emit
+        from agentctl.render.envelope import envelope
 
-        data = {"format_version": FORMAT_VERSION, "name": name, "root": str(root)}
-        emit(json.dumps({**data, "files": sorted(files)}, indent=2))
+        data = {"name": name, "root": str(root), "files": sorted(files)}
+        emit(json.dumps(envelope(data), indent=2))
         return ExitCode.OK
     where = "this folder" if root == Path.cwd().resolve() else str(directory)
     note(f"Created workspace {name!r} in {where}: {len(files)} files.")

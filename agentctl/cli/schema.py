@@ -95,14 +95,15 @@ def _index_text() -> str:
 def _index_json() -> str:
     import json
 
-    from agentctl import FORMAT_VERSION
     from agentctl.model import jsonschema as js
+    from agentctl.render.envelope import envelope
 
-    data = {
-        "format_version": FORMAT_VERSION,
-        "draft": js.DRAFT_07,
-        "schemas": [
-            {"name": name, "file": file, "description": desc} for name, file, desc in js.index()
-        ],
-    }
+    data = envelope(
+        {
+            "draft": js.DRAFT_07,
+            "schemas": [
+                {"name": name, "file": file, "description": desc} for name, file, desc in js.index()
+            ],
+        }
+    )
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -82,17 +82,18 @@ def _findings(exc: Any, format: str) -> None:
 
     findings = sort_findings(exc.findings)
     if format == "json":
-        from agentctl import FORMAT_VERSION
+        from agentctl.render.envelope import envelope
         from agentctl.render.json import dumps
 
         emit(
             dumps(
-                {
-                    "format_version": FORMAT_VERSION,
-                    "kind": "simulation",
-                    "error": exc.message,
-                    "findings": [f.to_dict() for f in findings],
-                }
+                envelope(
+                    {
+                        "kind": "simulation",
+                        "error": exc.message,
+                        "findings": [f.to_dict() for f in findings],
+                    }
+                )
             )
         )
         return

@@ -12,11 +12,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from agentctl import FORMAT_VERSION
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import KINDS
 from agentctl.model.types import format_duration
 from agentctl.render.ansi import style
+from agentctl.render.envelope import envelope
 
 WIDTH = 80
 ORDER = [k for k in KINDS if k != "Workspace"]  # settings are not a resource
@@ -342,31 +342,32 @@ def render_text(inv: Inventory, *, color: bool = False) -> str:
 
 
 def inventory_data(inv: Inventory) -> dict[str, Any]:
-    return {
-        "format_version": FORMAT_VERSION,
-        "workspace": inv.name,
-        "rev": inv.rev,
-        "commit": inv.commit,
-        "summary": {
-            "resources": {k: len(v) for k, v in inv.entries.items()},
-            "files": inv.files,
-            "load_errors": inv.load_errors,
-        },
-        "resources": [
-            {
-                "kind": e.kind,
-                "name": e.name,
-                "ref": e.ref,
-                "owner": e.owner,
-                "file": e.file,
-                "line": e.line,
-                "fact": e.fact,
-                "details": e.details,
-            }
-            for kind in ORDER
-            for e in inv.entries.get(kind, [])
-        ],
-    }
+    return envelope(
+        {
+            "workspace": inv.name,
+            "rev": inv.rev,
+            "commit": inv.commit,
+            "summary": {
+                "resources": {k: len(v) for k, v in inv.entries.items()},
+                "files": inv.files,
+                "load_errors": inv.load_errors,
+            },
+            "resources": [
+                {
+                    "kind": e.kind,
+                    "name": e.name,
+                    "ref": e.ref,
+                    "owner": e.owner,
+                    "file": e.file,
+                    "line": e.line,
+                    "fact": e.fact,
+                    "details": e.details,
+                }
+                for kind in ORDER
+                for e in inv.entries.get(kind, [])
+            ],
+        }
+    )
 
 
 def render_json(inv: Inventory) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentctl import FORMAT_VERSION, __version__
 from agentctl.engine.events import format_ts
+from agentctl.render.envelope import envelope
 from agentctl.render.json import dumps
 
 if TYPE_CHECKING:
@@ -40,12 +40,8 @@ def run_data(run: SimRun) -> dict[str, Any]:
     }
 
 
-def _head() -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "tool": {"name": "agentctl", "version": __version__}}
-
-
 def render(runs: list[SimRun], *, color: bool = False, limit: int = 0) -> str:
-    return dumps({**_head(), "kind": "simulation", "runs": [run_data(r) for r in runs]})
+    return dumps(envelope({"kind": "simulation", "runs": [run_data(r) for r in runs]}))
 
 
 def compare_data(cmp: CompareRun) -> dict[str, Any]:
@@ -67,4 +63,4 @@ def compare_data(cmp: CompareRun) -> dict[str, Any]:
 
 
 def render_compare(runs: list[CompareRun], *, color: bool = False) -> str:
-    return dumps({**_head(), "kind": "comparison", "runs": [compare_data(r) for r in runs]})
+    return dumps(envelope({"kind": "comparison", "runs": [compare_data(r) for r in runs]}))

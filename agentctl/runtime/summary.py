@@ -7,9 +7,9 @@ import textwrap
 from typing import IO, Any
 
 from agentctl.errors import UsageError
+from agentctl.render.envelope import envelope
 from agentctl.runtime.session import RunResult
 
-FORMAT_VERSION = 1
 WIDTH = 80
 
 
@@ -46,28 +46,29 @@ def _usd(value: Any) -> str:
 
 
 def to_json(res: RunResult) -> dict[str, Any]:
-    return {
-        "format_version": FORMAT_VERSION,
-        "charter": res.charter,
-        "status": res.status,
-        "trace_id": res.trace_id,
-        "output": res.output,
-        "error": res.error,
-        "hint": res.hint,
-        "summary": {
-            "steps": res.steps,
-            "tool_calls": res.tool_calls,
-            "model_calls": res.model_calls,
-            "asks": res.asks,
-            "cost_usd": float(res.cost_usd),
-            "tokens": res.tokens,
-            "wall_time_s": round(res.wall_s, 6),
-            "tools": dict(sorted(res.tools.items())),
-            "data_classes": sorted(res.data_classes),
-            "denials": res.denials,
-            "escalations": res.escalations,
-        },
-    }
+    return envelope(
+        {
+            "charter": res.charter,
+            "status": res.status,
+            "trace_id": res.trace_id,
+            "output": res.output,
+            "error": res.error,
+            "hint": res.hint,
+            "summary": {
+                "steps": res.steps,
+                "tool_calls": res.tool_calls,
+                "model_calls": res.model_calls,
+                "asks": res.asks,
+                "cost_usd": float(res.cost_usd),
+                "tokens": res.tokens,
+                "wall_time_s": round(res.wall_s, 6),
+                "tools": dict(sorted(res.tools.items())),
+                "data_classes": sorted(res.data_classes),
+                "denials": res.denials,
+                "escalations": res.escalations,
+            },
+        }
+    )
 
 
 def render_json(res: RunResult) -> str:
