@@ -74,11 +74,14 @@ def command(
             f"agentctl: {len(errors)} error(s) while loading the workspace; "
             "run 'agentctl lint' (running anyway)"
         )
-    ledger_path = ledger if ledger is not None else root / ws.settings.ledger
+    if ledger is None:
+        from agentctl.ledger.location import ledger_path
+
+        ledger = ledger_path(root)
     commit = ws.commit or head_commit(root)
     trace_id = new_trace_id()
     try:
-        with Ledger.open(ledger_path) as led:
+        with Ledger.open(ledger) as led:
             res = run_charter(
                 ws,
                 root,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from agentctl import DEFAULT_LEDGER
 from agentctl.model.types import (
     Cel,
     CharterRef,
@@ -356,7 +357,7 @@ class Defaults(Strict):
 
 
 class WorkspaceSpec(Strict):
-    ledger: str = ".agentctl/ledger.db"
+    ledger: str = DEFAULT_LEDGER
     exclude: list[str] = Field(default_factory=list, description="globs of paths not to read")
     python_path: list[str] = Field(default_factory=lambda: ["."])
     defaults: Defaults = Field(default_factory=Defaults)
