@@ -6,9 +6,10 @@ into findings with a place and a "did you mean" hint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -412,16 +413,98 @@ class WorkspaceDoc(Document):
     spec: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
 
 
-KINDS: dict[str, type[Document]] = {
-    "Role": RoleDoc,
-    "Connector": ConnectorDoc,
-    "Charter": CharterDoc,
-    "Policy": PolicyDoc,
-    "Contract": ContractDoc,
-    "EvalSuite": EvalSuiteDoc,
-    "Scenario": ScenarioDoc,
-    "Workspace": WorkspaceDoc,
-}
+@dataclass(frozen=True)
+class Kind:
+    """One kind and what every part of agentctl needs to know about it.
+
+    Adding a kind: its Doc model, an entry here, then what tests/test_kinds.py asks for
+    (an inventory fact, an example in `agentctl init`, ...).
+    """
+
+    model: type[Document]
+    description: str  # the schema's description and `agentctl schema`'s index
+    plural: str = ""  # default: the name + "s"
+    aliases: tuple[str, ...] = ()  # more words the commands accept, lowercase
+    resource: bool = True  # False: settings (agentctl.yaml), not listed by inventory
+
+    @property
+    def name(self) -> str:
+        """The `kind:` value, read from the model's Literal so it is written once."""
+        return str(get_args(self.model.model_fields["kind"].annotation)[0])
+
+    @property
+    def plural_name(self) -> str:
+        return self.plural or self.name + "s"
+
+
+_REGISTRY = [
+    Kind(
+        RoleDoc,
+        "A human role: its members, what it may approve (approves.max_usd) and whom it "
+        "reports to. Owners, approvers and escalation targets are Roles.",
+    ),
+    Kind(
+        ConnectorDoc,
+        "An adapter to a system: its operations (each with the scope it needs, its "
+        "effect, the data classes it touches and a cost per call), a rate limit and a "
+        "transport (a Python callable, a command, HTTP or a recorded fixture).",
+    ),
+    Kind(
+        CharterDoc,
+        "One agent's job description and machine principal: scope, runtime, the "
+        "connector scopes it may use (deny by default), the data classes it may touch, a "
+        "budget, the eval suites that gate it, an escalation path, a credential and a "
+        "review date.",
+    ),
+    Kind(
+        PolicyDoc,
+        "A KPI or event rule: the event types it watches, a CEL condition over event, "
+        "metrics and state, how long it must hold (for), a cooldown, actions, bounds, a "
+        "budget and an approvals graph.",
+        plural="Policies",
+    ),
+    Kind(
+        ContractDoc,
+        "A compact between two charters: consumer, provider, scopes, a cost ceiling, "
+        "a validity period, an SLA and what a breach does.",
+    ),
+    Kind(
+        EvalSuiteDoc,
+        "Cases for a charter (input, CEL assertions over output, trace and input, "
+        "expected denials), thresholds, and how responses are recorded and replayed.",
+        aliases=("suite", "suites", "eval", "evals"),
+    ),
+    Kind(
+        ScenarioDoc,
+        "A simulator scenario: a recorded event stream, the policies to replay it "
+        "through, and the outcomes expected.",
+    ),
+    Kind(
+        WorkspaceDoc,
+        "The workspace settings (agentctl.yaml at the workspace root): ledger path, "
+        "paths not to read, the Python import path and defaults.",
+        resource=False,
+    ),
+]
+
+# The one registry of kinds, in the order commands list them.
+REGISTRY: dict[str, Kind] = {k.name: k for k in _REGISTRY}
+KINDS: dict[str, type[Document]] = {name: k.model for name, k in REGISTRY.items()}
+RESOURCE_KINDS: list[str] = [name for name, k in REGISTRY.items() if k.resource]
+
+
+def kind_named(text: str, among: list[str] | None = None) -> str | None:
+    """`charter`, `Charters`, `suites` → the kind (of `among`, default all); else None.
+
+    The one parser of kind names on the command line (inventory, schema).
+    """
+    low = text.strip().lower()
+    for name in among if among is not None else REGISTRY:
+        k = REGISTRY[name]
+        if low in (name.lower(), k.plural_name.lower(), *k.aliases):
+            return name
+    return None
+
 
 # The reference prefix of each kind (`role/…`, `evalsuite/…`).
 REF_PREFIX: dict[str, str] = {kind: kind.lower() for kind in KINDS}

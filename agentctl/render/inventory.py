@@ -13,24 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.model.index import Resource, Workspace
-from agentctl.model.kinds import KINDS
+from agentctl.model.kinds import REGISTRY, RESOURCE_KINDS
+from agentctl.model.kinds import kind_named as parse_kind
 from agentctl.model.types import format_duration
 from agentctl.render.ansi import style
 from agentctl.render.envelope import envelope
 
 WIDTH = 80
-ORDER = [k for k in KINDS if k != "Workspace"]  # settings are not a resource
-PLURAL = {"EvalSuite": "EvalSuites", "Policy": "Policies"}
-ALIASES = {"suite": "EvalSuite", "suites": "EvalSuite", "eval": "EvalSuite", "evals": "EvalSuite"}
+ORDER = RESOURCE_KINDS  # settings (agentctl.yaml) are not a resource
+PLURAL = {k: REGISTRY[k].plural_name for k in ORDER}
 
 
 def kind_named(text: str) -> str | None:
-    """`charter`, `Charters`, `suites` → the kind; None when nothing matches."""
-    low = text.strip().lower()
-    for kind in ORDER:
-        if low in (kind.lower(), PLURAL.get(kind, kind + "s").lower()):
-            return kind
-    return ALIASES.get(low)
+    """`charter`, `Charters`, `suites` → the resource kind; None when nothing matches."""
+    return parse_kind(text, ORDER)
 
 
 @dataclass(frozen=True)
@@ -329,11 +325,11 @@ def render_text(inv: Inventory, *, color: bool = False) -> str:
     one_line = all(w.one_line for _, _, w in tables)  # one layout for the whole listing
     for kind, rows, w in tables:
         out.append("")
-        out.append(style(f"{PLURAL.get(kind, kind + 's')} ({len(rows)})", "bold", color))
+        out.append(style(f"{PLURAL[kind]} ({len(rows)})", "bold", color))
         out.extend(_table(rows, w, one_line, color))
     if not inv.entries:
         asked = inv.kinds if inv.kinds != ORDER else []
-        what = " or ".join(PLURAL.get(k, k + "s") for k in asked) if asked else "resources"
+        what = " or ".join(PLURAL[k] for k in asked) if asked else "resources"
         out.append(f"No {what}.")
     return "\n".join(out) + "\n"
 
