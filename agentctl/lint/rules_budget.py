@@ -48,7 +48,9 @@ def _fmt(v: Any) -> str:
     if isinstance(v, timedelta):
         return format_duration(v)
     if isinstance(v, Decimal):
-        return f"-${-v:,.2f}" if v < 0 else f"${v:,.2f}"
+        from agentctl.model.types import format_usd
+
+        return format_usd(v)
     return str(v)
 
 

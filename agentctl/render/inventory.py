@@ -15,7 +15,7 @@ from typing import Any
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import REGISTRY, RESOURCE_KINDS
 from agentctl.model.kinds import kind_named as parse_kind
-from agentctl.model.types import format_duration
+from agentctl.model.types import format_duration, format_usd
 from agentctl.render.ansi import style
 from agentctl.render.envelope import envelope
 
@@ -90,13 +90,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def usd(value: Decimal) -> str:
-    if value == value.to_integral_value():
-        return f"${int(value):,}"
-    text = f"{value:,.4f}".rstrip("0")
-    if len(text.rsplit(".", 1)[1]) < 2:
-        text += "0"
-    return "$" + text
+usd = format_usd
 
 
 def _name(ref: str) -> str:

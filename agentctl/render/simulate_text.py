@@ -9,6 +9,7 @@ import textwrap
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from agentctl.model.types import format_usd
 from agentctl.render.ansi import style
 from agentctl.render.text import render_findings
 
@@ -34,7 +35,7 @@ def when(ts: float | None) -> str:
 
 
 def usd(d: Decimal | None) -> str:
-    return "-" if d is None else f"${d:,.2f}"
+    return "-" if d is None else format_usd(d)
 
 
 def fit(text: str, width: int = WIDTH) -> str:

@@ -7,6 +7,7 @@ import textwrap
 from typing import IO, Any
 
 from agentctl.errors import UsageError
+from agentctl.model.types import format_usd
 from agentctl.render.envelope import envelope
 from agentctl.runtime.session import RunResult
 
@@ -39,10 +40,6 @@ def parse_input(text: str, stdin: IO[str] | None = None) -> Any:
             hint='the input is one JSON value, e.g. \'{"ticket_id": "T-1001"}\'',
         ) from None
     return value
-
-
-def _usd(value: Any) -> str:
-    return f"${float(value):.4f}"
 
 
 def to_json(res: RunResult) -> dict[str, Any]:
@@ -94,7 +91,7 @@ def render_text(res: RunResult) -> str:
         f"asks {res.asks})",
     )
     lines += _wrap(
-        "cost", f"{_usd(res.cost_usd)}, {res.tokens} tokens, {res.wall_s:.2f}s wall time"
+        "cost", f"{format_usd(res.cost_usd)}, {res.tokens} tokens, {res.wall_s:.2f}s wall time"
     )
     if res.tools:
         lines += _wrap("tools", ", ".join(f"{k} x{v}" for k, v in sorted(res.tools.items())))
