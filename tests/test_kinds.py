@@ -72,3 +72,14 @@ def test_init_has_an_example_of_every_kind_and_inventory_shows_each(
     assert r.exit_code == 0, r.stderr
     assert {e["kind"] for e in json.loads(r.stdout)["resources"]} == set(RESOURCE_KINDS)
     assert (ws / "agentctl.yaml").is_file()  # the one Workspace document
+
+
+def test_runtime_and_transport_registries_serve_every_choice() -> None:
+    """The model's fields name the choices (each with its settings); the registries run
+    them. A field without an entry would fail at run time with a KeyError."""
+    from agentctl.model.kinds import Runtime, Transport
+    from agentctl.runtime.runtimes import RUNTIMES
+    from agentctl.runtime.transports import TRANSPORTS
+
+    assert list(RUNTIMES) == list(Runtime.choices())
+    assert list(TRANSPORTS) == list(Transport.choices())

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from agentctl.model.kinds import KINDS, REGISTRY, Document, kind_named
+from agentctl.model.kinds import KINDS, REGISTRY, Document, OneOf, kind_named
 from agentctl.model.types import format_duration
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -148,11 +148,7 @@ FIELD_DESCRIPTIONS: dict[tuple[str, str], str] = {
 }
 
 # Models whose validator demands exactly one of these fields (see kinds._exactly_one).
-EXACTLY_ONE: dict[str, tuple[str, ...]] = {
-    "Transport": ("python", "command", "http", "fixture"),
-    "Runtime": ("python", "command", "model"),
-    "Action": ("invoke", "escalate", "incident"),
-}
+EXACTLY_ONE: dict[str, tuple[str, ...]] = {m.__name__: m.choices() for m in OneOf.__subclasses__()}
 
 # Keywords that draft-07 does not know; none may survive the conversion.
 NOT_DRAFT_07 = frozenset(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -35,12 +35,35 @@ class Strict(BaseModel):
     )
 
 
-def _exactly_one(model: BaseModel, fields: tuple[str, ...], what: str) -> None:
-    present = [f for f in fields if getattr(model, f) is not None]
-    if len(present) != 1:
-        names = ", ".join(f"'{f}'" for f in fields)
-        got = ", ".join(f"'{f}'" for f in present) or "none"
-        raise ValueError(f"{what} needs exactly one of {names} (got {got})")
+class OneOf(Strict):
+    """A choice written as a key: exactly one of the fields not in OTHER is set, and its
+    name is the `type` (`runtime: {python: ...}` is a python runtime).
+
+    The field names are the choices, written once: the validator, `type`, the JSON Schema
+    (jsonschema.EXACTLY_ONE) and the runtime registries (RUNTIMES, TRANSPORTS, checked by
+    tests/test_kinds.py) all read them from here.
+    """
+
+    WHAT: ClassVar[str] = "a choice"
+    OTHER: ClassVar[frozenset[str]] = frozenset()  # settings shared by every choice
+
+    @classmethod
+    def choices(cls) -> tuple[str, ...]:
+        return tuple(f for f in cls.model_fields if f not in cls.OTHER)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        fields = self.choices()
+        present = [f for f in fields if getattr(self, f) is not None]
+        if len(present) != 1:
+            names = ", ".join(f"'{f}'" for f in fields)
+            got = ", ".join(f"'{f}'" for f in present) or "none"
+            raise ValueError(f"{self.WHAT} needs exactly one of {names} (got {got})")
+        return self
+
+    @property
+    def type(self) -> str:
+        return next(f for f in self.choices() if getattr(self, f) is not None)
 
 
 # --- the envelope -------------------------------------------------------------------
@@ -79,23 +102,13 @@ class HttpTransport(Strict):
     auth_env: str | None = Field(None, description="environment variable with a bearer token")
 
 
-class Transport(Strict):
+class Transport(OneOf):
+    WHAT = "a transport"
+
     python: str | None = Field(None, description="package.module:function")
     command: list[str] | None = Field(None, description="a command speaking JSON lines")
     http: HttpTransport | None = None
     fixture: str | None = Field(None, description="recorded responses (JSONL), workspace path")
-
-    @model_validator(mode="after")
-    def _one(self) -> Transport:
-        _exactly_one(self, ("python", "command", "http", "fixture"), "a transport")
-        return self
-
-    @property
-    def type(self) -> str:
-        for f in ("python", "command", "http", "fixture"):
-            if getattr(self, f) is not None:
-                return f
-        raise AssertionError("validated transport has a type")  # pragma: no cover
 
 
 class RateLimit(Strict):
@@ -137,23 +150,14 @@ class ModelRuntime(Strict):
     )
 
 
-class Runtime(Strict):
+class Runtime(OneOf):
+    WHAT = "a runtime"
+    OTHER = frozenset({"env"})
+
     python: str | None = Field(None, description="package.module:function")
     command: list[str] | None = None
     model: ModelRuntime | None = None
     env: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _one(self) -> Runtime:
-        _exactly_one(self, ("python", "command", "model"), "a runtime")
-        return self
-
-    @property
-    def type(self) -> str:
-        for f in ("python", "command", "model"):
-            if getattr(self, f) is not None:
-                return f
-        raise AssertionError("validated runtime has a type")  # pragma: no cover
 
 
 class Limits(Strict):
@@ -206,7 +210,10 @@ class Incident(Strict):
     severity: Literal["low", "medium", "high", "critical"] = "medium"
 
 
-class Action(Strict):
+class Action(OneOf):
+    WHAT = "an action"
+    OTHER = frozenset({"input", "cost_usd", "value_usd", "message"})
+
     invoke: CharterRef | None = None
     escalate: RoleRef | None = None
     incident: Incident | None = None
@@ -218,17 +225,6 @@ class Action(Strict):
         None, description="CEL: the money this action commits (plan.value_usd; default cost)"
     )
     message: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Action:
-        _exactly_one(self, ("invoke", "escalate", "incident"), "an action")
-        return self
-
-    @property
-    def type(self) -> str:
-        if self.invoke is not None:
-            return "invoke"
-        return "escalate" if self.escalate is not None else "incident"
 
 
 class Approval(Strict):
