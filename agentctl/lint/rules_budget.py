@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.index import Resource
 from agentctl.model.kinds import Limits
 from agentctl.positions import key_path

@@ -11,17 +11,15 @@ import json
 import os
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.protocols import RunningAgent
 from agentctl.runtime.transports import LineProcess, TransportEnv, load_callable
 
-if TYPE_CHECKING:
-    from agentctl.runtime.session import AgentRun
-
-AgentFn = Callable[[Any, "AgentRun"], Any]
+AgentFn = Callable[[Any, RunningAgent], Any]
 
 
 class Context:
@@ -31,7 +29,7 @@ class Context:
     Stopped = Stopped
     ToolError = ToolError
 
-    def __init__(self, run: AgentRun) -> None:
+    def __init__(self, run: RunningAgent) -> None:
         self._run = run
         self.charter = run.name
         self.trace_id = run.trace_id
@@ -64,7 +62,7 @@ class Context:
 def python_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
     fn = load_callable(charter.doc.spec.runtime.python or "", env)
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         return fn(payload, Context(agent))
 
     return run
@@ -73,7 +71,7 @@ def python_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
 # --- command (JSON lines) ------------------------------------------------------------------
 
 
-def _reply(agent: AgentRun, msg: dict[str, Any]) -> dict[str, Any]:
+def _reply(agent: RunningAgent, msg: dict[str, Any]) -> dict[str, Any]:
     """Serve one request of a command agent; errors go back to it as data."""
     rid = msg.get("id")
     try:
@@ -95,7 +93,7 @@ def command_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn
     spec = charter.doc.spec
     argv = list(spec.runtime.command or [])
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         child_env = {
             **env.environ,
             **spec.runtime.env,
@@ -158,7 +156,7 @@ def _tool_name(qualified: str) -> str:
     return _TOOL_NAME.sub("_", qualified.replace(".", "__"))[:64]
 
 
-def model_tools(agent: AgentRun) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+def model_tools(agent: RunningAgent) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
     """The granted operations (and contracted asks) as OpenAI tools; name → (kind, target)."""
     tools: list[dict[str, Any]] = []
     names: dict[str, tuple[str, str]] = {}
@@ -197,7 +195,7 @@ def model_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
     assert m is not None
     max_turns = int(os.environ.get("AGENTCTL_MAX_TURNS", "50"))
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         tools, names = model_tools(agent)
         messages: list[dict[str, Any]] = []
         if m.system_prompt:
@@ -218,7 +216,7 @@ def model_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
     return run
 
 
-def _run_tool(agent: AgentRun, names: dict[str, tuple[str, str]], name: str, args: Any) -> str:
+def _run_tool(agent: RunningAgent, names: dict[str, tuple[str, str]], name: str, args: Any) -> str:
     try:
         payload = json.loads(args) if isinstance(args, str) and args.strip() else (args or {})
     except json.JSONDecodeError as exc:
