@@ -360,5 +360,5 @@ def inventory_data(inv: Inventory) -> dict[str, Any]:
     )
 
 
-def render_json(inv: Inventory) -> str:
+def render_json(inv: Inventory, *, color: bool = False) -> str:
     return json.dumps(inventory_data(inv), indent=2, ensure_ascii=False) + "\n"

@@ -11,6 +11,7 @@ from agentctl.render.json import dumps
 if TYPE_CHECKING:
     from agentctl.simulate.compare import CompareRun
     from agentctl.simulate.report import SimRun
+    from agentctl.simulate.runner import Simulation
 
 
 def _ts(ts: float | None) -> str | None:
@@ -64,3 +65,23 @@ def compare_data(cmp: CompareRun) -> dict[str, Any]:
 
 def render_compare(runs: list[CompareRun], *, color: bool = False) -> str:
     return dumps(envelope({"kind": "comparison", "runs": [compare_data(r) for r in runs]}))
+
+
+def render_simulation(sim: Simulation, *, color: bool = False, limit: int = 0) -> str:
+    """The renderer the registry names: a simulation, or a comparison of two revisions."""
+    if sim.problem is not None:  # it could not run: the reason and its findings
+        from agentctl.findings import sort_findings
+
+        exc = sim.problem
+        return dumps(
+            envelope(
+                {
+                    "kind": "simulation",
+                    "error": exc.message,
+                    "findings": [f.to_dict() for f in sort_findings(exc.findings)],
+                }
+            )
+        )
+    if sim.comparisons is not None:
+        return render_compare(sim.comparisons, color=color)
+    return render(sim.runs, color=color, limit=limit)

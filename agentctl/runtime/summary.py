@@ -68,7 +68,12 @@ def to_json(res: RunResult) -> dict[str, Any]:
     )
 
 
-def render_json(res: RunResult) -> str:
+def render_output(output: object) -> str:
+    """The agent's output as text: indented JSON, keys sorted."""
+    return json.dumps(output, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def render_json(res: RunResult, *, color: bool = False) -> str:
     return json.dumps(to_json(res), indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
@@ -82,7 +87,7 @@ def _wrap(label: str, text: str) -> list[str]:
     ) or [f"  {label}"]
 
 
-def render_text(res: RunResult) -> str:
+def render_text(res: RunResult, *, color: bool = False) -> str:
     """One screen: status, counters, tools, denials, escalations, the trace id."""
     lines = [f"run {res.charter}: {res.status}"]
     lines += _wrap(
