@@ -25,14 +25,30 @@ WorkspaceOpt = typer.Option(
 RevOpt = typer.Option(None, "--rev", help="Read the workspace at this git revision.")
 
 
-def format_option(choices: list[str], default: str = "text") -> Any:
+def _choices(report: str | list[str]) -> list[str]:
+    from agentctl.render.registry import formats
+
+    return formats(report) if isinstance(report, str) else report
+
+
+def format_option(report: str | list[str], default: str = "text") -> Any:
+    """`--format`, its choices from the renderers of `report` (render/registry.py)."""
+    choices = _choices(report)
     return typer.Option(default, "--format", "-f", help="Output format: " + "|".join(choices) + ".")
 
 
-def check_format(value: str, choices: list[str]) -> str:
+def check_format(value: str, report: str | list[str]) -> str:
+    choices = _choices(report)
     if value not in choices:
         raise UsageError(f"unknown format {value!r}", hint="choose one of: " + ", ".join(choices))
     return value
+
+
+def render(report: str, format: str, obj: Any, **options: Any) -> str:
+    """`obj` rendered by the `format` renderer of `report` (colour when stdout allows)."""
+    from agentctl.render.registry import renderer
+
+    return renderer(report, check_format(format, report))(obj, color=use_color(), **options)
 
 
 def use_color(stream: Any = None) -> bool:

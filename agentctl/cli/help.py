@@ -39,24 +39,18 @@ Added functions: max(a, b, ...), min(a, b, ...), abs(x).
 
 def command(
     topic: str = typer.Argument(..., help="One of: " + ", ".join(TOPICS)),
-    format: str = format_option(["text", "json"]),
+    format: str = format_option("topic"),
 ) -> int:
     """Read a help topic: exit-codes, cel.
 
     Example: agentctl help exit-codes
     """
-    from agentctl.cli.common import check_format, emit
+    from agentctl.cli.common import check_format, emit, render
     from agentctl.errors import UsageError
+    from agentctl.render.topics import Topic
 
-    check_format(format, ["text", "json"])
+    check_format(format, "topic")
     if topic not in TOPICS:
         raise UsageError(f"unknown help topic {topic!r}", hint="topics: " + ", ".join(TOPICS))
-    if format == "json":
-        import json
-
-        from agentctl import FORMAT_VERSION
-
-        emit(json.dumps({"format_version": FORMAT_VERSION, "topic": topic, "text": TOPICS[topic]}))
-        return 0
-    emit(TOPICS[topic])
+    emit(render("topic", format, Topic(topic, TOPICS[topic])))
     return 0

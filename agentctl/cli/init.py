@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from agentctl.cli.common import format_option, note
+from agentctl.cli.common import format_option
 
 
 def command(
@@ -18,7 +18,7 @@ def command(
         None, "--name", "-n", help="The workspace's name (default: from the folder name)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
-    format: str = format_option(["text", "json"]),
+    format: str = format_option("init"),
 ) -> int:
     """Create a workspace with one commented example of each kind, ready to lint.
 
@@ -44,29 +44,23 @@ def command(
             f"--name {name!r} is not a valid name",
             hint=f"use lowercase letters, digits and '-', e.g. {slug(name)!r}",
         )
-    from agentctl.cli.common import check_format
+    from agentctl.cli.common import check_format, emit, note, render
+    from agentctl.render.topics import Created
 
-    check_format(format, ["text", "json"])
+    check_format(format, "init")
     files = scaffold(name, today(None))
     clash = existing(root, files)
     if clash and not force:
-        shown = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+        some = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
         raise UsageError(
-            f"{directory}: {len(clash)} of the files to create already exist: {shown}",
+            f"{directory}: {len(clash)} of the files to create already exist: {some}",
             hint="pass --force to overwrite them, or choose an empty folder",
         )
     write_files(root, files, overwrite=force)
+    shown = "this folder" if root == Path.cwd().resolve() else str(directory)
+    out = render("init", format, Created(name, root, shown, list(files)))
     if format == "json":
-        import json
-
-        from agentctl import FORMAT_VERSION
-        from agentctl.cli.common import emit
-
-        data = {"format_version": FORMAT_VERSION, "name": name, "root": str(root)}
-        emit(json.dumps({**data, "files": sorted(files)}, indent=2))
-        return ExitCode.OK
-    where = "this folder" if root == Path.cwd().resolve() else str(directory)
-    note(f"Created workspace {name!r} in {where}: {len(files)} files.")
-    go = "" if where == "this folder" else f"cd {directory} && "
-    note(f"Next: {go}agentctl lint && agentctl inventory")
+        emit(out)
+    else:  # what was done is a diagnostic; stdout stays empty for the text format
+        note(out.rstrip("\n"))
     return ExitCode.OK

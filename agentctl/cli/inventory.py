@@ -4,9 +4,7 @@ from pathlib import Path
 
 import typer
 
-from agentctl.cli.common import RevOpt, WorkspaceOpt, check_format, emit, format_option, use_color
-
-FORMATS = ["text", "json"]
+from agentctl.cli.common import RevOpt, WorkspaceOpt, check_format, emit, format_option, render
 
 
 def command(
@@ -17,7 +15,7 @@ def command(
     ),
     workspace: Path = WorkspaceOpt,
     rev: str = RevOpt,
-    format: str = format_option(FORMATS),
+    format: str = format_option("inventory"),
 ) -> int:
     """What the workspace holds: per kind, name, owner, file:line and a key fact.
 
@@ -31,7 +29,7 @@ def command(
     from agentctl.errors import ExitCode, UsageError
     from agentctl.render import inventory as inv_render
 
-    check_format(format, FORMATS)
+    check_format(format, "inventory")
     kinds = None
     if kind is not None:
         named = inv_render.kind_named(kind)
@@ -47,10 +45,7 @@ def command(
     result = load(workspace, rev)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     report = inv_render.build(result.workspace, kinds=kinds, load_errors=errors)
-    if format == "json":
-        emit(inv_render.render_json(report))
-    else:
-        emit(inv_render.render_text(report, color=use_color()))
+    emit(render("inventory", format, report))
     if errors:
         note(
             f"agentctl: {errors} error(s) while loading: entries may be missing or incomplete;"

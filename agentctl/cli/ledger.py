@@ -80,10 +80,17 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _json(value: Any) -> str:
+def _dump(value: Any) -> str:
     import orjson
 
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+
+
+def _json(body: Any) -> str:
+    """A command's JSON document: the envelope (agentctl.render.envelope), then `body`."""
+    from agentctl.render.envelope import envelope
+
+    return _dump(envelope(body))
 
 
 def _write_out(out: Path | None, data: bytes) -> None:
@@ -168,7 +175,7 @@ def checkpoint_cmd(
         note("agentctl: error: the ledger does not verify; no checkpoint written")
         return ExitCode.FINDINGS
     cp = cpmod.make(rep, format_ts(_now()), prev)
-    _write_out(out, (_json(cp) + "\n").encode())
+    _write_out(out, (_dump(cp) + "\n").encode())
     if out is not None:
         note(f"checkpoint of {cp['tree_size']} events written to {out}")
     return ExitCode.OK
@@ -214,7 +221,7 @@ def query(
         rows = agents_summary(led, f) if agents else run_query(led, f)
     if format == "json":
         key = "agents" if agents else "events"
-        emit(_json({"format_version": 1, "since": f.since, "until": f.until, key: rows}))
+        emit(_json({"since": f.since, "until": f.until, key: rows}))
     elif format == "jsonl":
         import orjson
 
@@ -255,7 +262,7 @@ def show(
         tid = trace.lower() if trace.lower() in found else found[0]
         events = trace_events(led, tid)
     if format == "json":
-        emit(_json({"format_version": 1, "trace_id": tid, "events": events}))
+        emit(_json({"trace_id": tid, "events": events}))
     else:
         emit(render.trace_tree(tid, events))
     return 0
@@ -283,7 +290,6 @@ def sql(
         emit(
             _json(
                 {
-                    "format_version": 1,
                     "columns": columns,
                     "rows": [dict(zip(columns, r, strict=True)) for r in rows],
                 }
@@ -423,7 +429,7 @@ def erase(
         )
         erased, seq = led.erase(wanted, event)
     if format == "json":
-        emit(_json({"format_version": 1, "erased": erased, "erase_event_seq": seq}))
+        emit(_json({"erased": erased, "erase_event_seq": seq}))
     else:
         emit(
             f"erased {len(erased)} payload{'s' if len(erased) != 1 else ''}; "

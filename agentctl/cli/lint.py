@@ -7,19 +7,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from agentctl.cli.common import RevOpt, WorkspaceOpt, check_format, emit, format_option, use_color
+from agentctl.cli.common import RevOpt, WorkspaceOpt, check_format, emit, format_option, render
 
 if TYPE_CHECKING:
     from agentctl.lint import Rule
-
-FORMATS = ["text", "json", "sarif", "github", "markdown"]
 
 
 def command(
     paths: list[Path] = typer.Argument(None, help="Only these files or folders."),
     workspace: Path = WorkspaceOpt,
     rev: str = RevOpt,
-    format: str = format_option(FORMATS),
+    format: str = format_option("lint"),
     strict: bool = typer.Option(False, "--strict", help="Warnings fail the run too."),
     today: str = typer.Option(None, "--today", help="Judge expiry dates as of YYYY-MM-DD."),
     select: list[str] = typer.Option([], "--select", help="Only these rule ids (repeatable)."),
@@ -36,9 +34,8 @@ def command(
     from agentctl.cli.common import today as today_of
     from agentctl.errors import ExitCode, UsageError
     from agentctl.lint import all_rules, run_lint
-    from agentctl.render import github, json, markdown, sarif, text
 
-    check_format(format, FORMATS)
+    check_format(format, "lint")
     if list_rules:
         emit(_rule_table(all_rules()))
         return ExitCode.OK
@@ -67,14 +64,11 @@ def command(
 
         report.findings = restrict(report.findings, workspace_root(workspace), paths)
     report.repo_prefix = _repo_prefix(workspace_root(workspace))
-    renderer = {"text": text, "json": json, "sarif": sarif, "github": github, "markdown": markdown}[
-        format
-    ]
-    emit(renderer.render_lint(report, color=use_color()))
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if format == "github" and summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown.render_lint(report))
+    emit(render("lint", format, report))
+    if format == "github":
+        from agentctl.render.github import write_step_summary
+
+        write_step_summary(report, os.environ)
     return ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import typer
 
 from agentctl import __version__
-from agentctl.errors import AgentctlError, ExitCode
+from agentctl.errors import AgentctlError, ExitCode, FindingsError
 
 # name → module. A module exposes `command` (a function) or `app` (a typer group).
 COMMANDS: dict[str, str] = {
@@ -104,6 +104,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="agentctl", standalone_mode=False)
     except AgentctlError as exc:
+        if isinstance(exc, FindingsError) and exc.findings:
+            _print_findings(exc)
         _print_error(exc.message, exc.hint)
         return exc.exit_code
     except typer.Exit as exc:
@@ -140,6 +142,15 @@ def run(argv: list[str] | None = None) -> int:
     if isinstance(result, int):
         return result
     return ExitCode.OK
+
+
+def _print_findings(exc: FindingsError) -> None:
+    """What stopped the command, file:line:col each, before the one-line reason."""
+    from agentctl.cli.common import use_color
+    from agentctl.findings import sort_findings
+    from agentctl.render.text import render_findings
+
+    sys.stderr.write(render_findings(sort_findings(exc.findings), color=use_color(sys.stderr)))
 
 
 def _print_error(message: str, hint: str | None) -> None:

@@ -6,8 +6,6 @@ import typer
 
 from agentctl.cli.common import RevOpt, WorkspaceOpt, format_option
 
-FORMATS = ["text", "json"]
-
 
 def command(
     charter: str = typer.Argument(..., help="The charter to run (name or charter/name)."),
@@ -19,7 +17,7 @@ def command(
     ledger: Path = typer.Option(
         None, "--ledger", help="Ledger file (default: spec.ledger of agentctl.yaml)."
     ),
-    format: str = format_option(FORMATS),
+    format: str = format_option("run"),
     today: str = typer.Option(
         None, "--today", help="Judge credentials and contracts as of YYYY-MM-DD."
     ),
@@ -40,13 +38,13 @@ def command(
     import os
     import sys
 
-    from agentctl.cli.common import check_format, emit, load, note, workspace_root
+    from agentctl.cli.common import check_format, emit, load, note, render, workspace_root
     from agentctl.errors import ExitCode, UsageError
     from agentctl.ledger import Ledger, new_trace_id
     from agentctl.runtime.run import head_commit, run_charter
-    from agentctl.runtime.summary import parse_input, render_json, render_text
+    from agentctl.runtime.summary import parse_input
 
-    check_format(format, FORMATS)
+    check_format(format, "run")
     payload = parse_input(input, sys.stdin)
     start = dt.datetime.now(dt.UTC)
     day = None
@@ -74,11 +72,14 @@ def command(
             f"agentctl: {len(errors)} error(s) while loading the workspace; "
             "run 'agentctl lint' (running anyway)"
         )
-    ledger_path = ledger if ledger is not None else root / ws.settings.ledger
+    if ledger is None:
+        from agentctl.ledger.location import ledger_path
+
+        ledger = ledger_path(root)
     commit = ws.commit or head_commit(root)
     trace_id = new_trace_id()
     try:
-        with Ledger.open(ledger_path) as led:
+        with Ledger.open(ledger) as led:
             res = run_charter(
                 ws,
                 root,
@@ -98,15 +99,11 @@ def command(
         note(f"interrupted: run {trace_id} stopped; the ledger is flushed")
         return ExitCode.INTERRUPTED
     if format == "json":
-        emit(render_json(res))
-    else:
+        emit(render("run", format, res))
+    else:  # the agent's output is the data (stdout); the summary is a diagnostic (stderr)
         if res.output is not None:
-            emit(render_text_output(res.output))
-        note(render_text(res))
+            from agentctl.runtime.summary import render_output
+
+            emit(render_output(res.output))
+        note(render("run", format, res))
     return ExitCode.OK if res.ok else ExitCode.FINDINGS
-
-
-def render_text_output(output: object) -> str:
-    import json
-
-    return json.dumps(output, indent=2, sort_keys=True, ensure_ascii=False)

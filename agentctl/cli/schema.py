@@ -4,9 +4,7 @@ from pathlib import Path
 
 import typer
 
-from agentctl.cli.common import check_format, emit, format_option, note
-
-FORMATS = ["text", "json"]
+from agentctl.cli.common import check_format, emit, format_option, note, render
 
 
 def command(
@@ -22,7 +20,7 @@ def command(
     check: bool = typer.Option(
         False, "--check", help="With --out: exit 1 if the files there are stale; write nothing."
     ),
-    format: str = format_option(FORMATS),
+    format: str = format_option("schemas"),
 ) -> int:
     """JSON Schemas (draft-07) of the kinds, for editors and other validators.
 
@@ -36,7 +34,7 @@ def command(
     from agentctl.errors import ExitCode, UsageError
     from agentctl.model import jsonschema as js
 
-    check_format(format, FORMATS)
+    check_format(format, "schemas")
     stem = None
     if kind is not None:
         stem = js.kind_of(kind)
@@ -54,7 +52,9 @@ def command(
         if stem is not None:
             emit(js.dumps(js.schema_for(stem)))
         else:
-            emit(_index_json() if format == "json" else _index_text())
+            from agentctl.render.topics import SchemaIndex
+
+            emit(render("schemas", format, SchemaIndex(js.DRAFT_07, js.index())))
         return ExitCode.OK
     wanted = [stem] if stem is not None else js.kinds()
     texts = {js.filename(s): js.dumps(js.schema_for(s)) for s in wanted}
@@ -77,32 +77,3 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
-
-
-def _index_text() -> str:
-    import textwrap
-
-    from agentctl.model import jsonschema as js
-
-    lines = ["Schemas (JSON Schema draft-07); print one with 'agentctl schema KIND':", ""]
-    for name, _file, desc in js.index():
-        first, *rest = textwrap.wrap(desc, 80 - 14) or [""]
-        lines.append(f"  {name:<10}  {first}")
-        lines.extend(f"  {'':<10}  {r}" for r in rest)
-    return "\n".join(lines) + "\n"
-
-
-def _index_json() -> str:
-    import json
-
-    from agentctl import FORMAT_VERSION
-    from agentctl.model import jsonschema as js
-
-    data = {
-        "format_version": FORMAT_VERSION,
-        "draft": js.DRAFT_07,
-        "schemas": [
-            {"name": name, "file": file, "description": desc} for name, file, desc in js.index()
-        ],
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.engine.compiled import Role
+from agentctl.model.types import format_usd
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +57,9 @@ def describe(steps: tuple[ApprovalStep, ...]) -> str:
     parts = []
     for s in steps:
         if s.approver is None:
-            parts.append(f"nobody in {' → '.join(s.chain)} may approve ${s.amount:,.2f}")
+            parts.append(f"nobody in {' → '.join(s.chain)} may approve {format_usd(s.amount)}")
         elif s.escalated:
-            parts.append(f"{s.required} escalated to {s.approver} (${s.amount:,.2f})")
+            parts.append(f"{s.required} escalated to {s.approver} ({format_usd(s.amount)})")
         else:
             parts.append(f"{s.approver} must approve")
     return "; ".join(parts)

@@ -23,7 +23,7 @@ from agentctl.engine.compiled import CompiledPolicy, Role
 from agentctl.engine.events import Event, doubles_in_place, format_ts
 from agentctl.engine.fastpath import Fallback, Fast
 from agentctl.engine.state import MAX_KEYS, KeyState, PolicyState
-from agentctl.model.types import format_duration
+from agentctl.model.types import format_duration, format_usd
 
 OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
 SUPPRESS_REASONS = ("cooldown", "bound", "budget")
@@ -106,10 +106,6 @@ class Decision:
 
 def _dur(seconds: float) -> str:
     return format_duration(timedelta(seconds=seconds))
-
-
-def _usd(d: Decimal) -> str:
-    return f"${d:,.2f}"
 
 
 class Engine:
@@ -432,8 +428,8 @@ class Engine:
                     p,
                     key,
                     "budget",
-                    f"budget {name} {_usd(limit)}: {_usd(spent)} spent, this firing "
-                    f"costs {_usd(p.cost)}",
+                    f"budget {name} {format_usd(limit)}: {format_usd(spent)} spent, this firing "
+                    f"costs {format_usd(p.cost)}",
                     {
                         "budget": name,
                         "limit": float(limit),
@@ -494,7 +490,7 @@ class Engine:
                 reason = f"{reason}; {extra}" if reason else extra
         elif steps:
             outcome = "needs_approval"
-            reason = approvals_mod.describe(steps) + f" ({_usd(amount)})"
+            reason = approvals_mod.describe(steps) + f" ({format_usd(amount)})"
         else:
             outcome = "fired"
             reason = p.fired_reason

@@ -1,17 +1,27 @@
-"""Where a workspace keeps its ledger: spec.ledger in agentctl.yaml, relative to the root."""
+"""Where a workspace keeps its ledger: spec.ledger in agentctl.yaml, relative to the root.
+
+The one resolver: `agentctl run` writes and `agentctl ledger` reads the file it names.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT = ".agentctl/ledger.db"
+from agentctl import DEFAULT_LEDGER as DEFAULT
+
+
+def resolve(root: Path, value: str) -> Path:
+    """A spec.ledger value as a path: `~` is the home folder, a relative path is under `root`."""
+    path = Path(value.strip() or DEFAULT).expanduser()
+    return path if path.is_absolute() else root / path
 
 
 def ledger_path(root: Path) -> Path:
     """The ledger file of the workspace at `root` (the default when the setting is absent).
 
     Reads agentctl.yaml alone, not the whole workspace: ledger commands must work even
-    when some other file in the workspace does not load.
+    when some other file in the workspace does not load. `agentctl run` asks here too, also
+    with --rev: the ledger is a local file, and the one `agentctl ledger` reads.
     """
     from agentctl.workspace.loader import SETTINGS_FILE
     from agentctl.workspace.yamlload import parse_bytes
@@ -24,7 +34,6 @@ def ledger_path(root: Path) -> Path:
             spec = doc.data.get("spec") if isinstance(doc.data, dict) else None
             got = spec.get("ledger") if isinstance(spec, dict) else None
             if isinstance(got, str) and got.strip():
-                value = got.strip()
+                value = got
                 break
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else root / path
+    return resolve(root, value)

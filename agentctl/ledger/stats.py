@@ -95,7 +95,6 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format_version": 1,
             "since": self.since,
             "until": self.until,
             "charters": [

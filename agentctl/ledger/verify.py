@@ -54,7 +54,6 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "format_version": 1,
             "ledger": self.path,
             "ledger_id": self.ledger_id,
             "ok": self.ok,

@@ -5,74 +5,38 @@ no check function: the loader produces them, the registry documents them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from agentctl.findings import Finding, Location, Severity, count, sort_findings
-from agentctl.model.index import Resource, Workspace
-from agentctl.positions import key_path
+from agentctl.findings import Finding, count, sort_findings
+from agentctl.lint.registry import (
+    RULES,
+    Check,
+    LintContext,
+    Rule,
+    finding,
+    finding_at,
+    loader_rule,
+    rule,
+)
+from agentctl.model.index import Workspace
 
-
-@dataclass(frozen=True)
-class LintContext:
-    workspace: Workspace
-    today: date
-
-
-Check = Callable[[LintContext], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    summary: str  # one line
-    explanation: str  # why it matters and how to fix it
-    check: Check | None = None  # None: reported by the loader
-    category: str = "semantics"
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(
-    id: str, severity: Severity, summary: str, explanation: str, category: str = "semantics"
-) -> Callable[[Check], Check]:
-    """Register a check function as a rule."""
-
-    def register(fn: Check) -> Check:
-        if id in RULES:
-            raise ValueError(f"rule {id} registered twice")
-        RULES[id] = Rule(id, severity, summary, explanation.strip(), fn, category)
-        return fn
-
-    return register
-
-
-def loader_rule(id: str, severity: Severity, summary: str, explanation: str) -> None:
-    RULES[id] = Rule(id, severity, summary, explanation.strip(), None, "load")
-
-
-def finding(
-    rule_id: str,
-    res: Resource[Any],
-    path: tuple[str | int, ...],
-    message: str,
-    hint: str | None = None,
-    *,
-    key: bool = False,
-    severity: Severity | None = None,
-) -> Finding:
-    """A finding about `res` at the key `path` of its document."""
-    sev = severity or RULES[rule_id].severity
-    keypath = key_path(path) if path else None
-    return Finding(rule_id, sev, message, res.location(*path, key=key), hint, keypath, res.ref)
-
-
-def finding_at(rule_id: str, location: Location, message: str, hint: str | None = None) -> Finding:
-    return Finding(rule_id, RULES[rule_id].severity, message, location, hint)
+__all__ = [
+    "RULES",
+    "Check",
+    "LintContext",
+    "LintReport",
+    "Rule",
+    "all_rules",
+    "finding",
+    "finding_at",
+    "iter_refs",
+    "loader_rule",
+    "rule",
+    "run_lint",
+]
 
 
 @dataclass

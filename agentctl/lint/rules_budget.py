@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.index import Resource
 from agentctl.model.kinds import Limits
 from agentctl.positions import key_path
@@ -48,7 +48,9 @@ def _fmt(v: Any) -> str:
     if isinstance(v, timedelta):
         return format_duration(v)
     if isinstance(v, Decimal):
-        return f"-${-v:,.2f}" if v < 0 else f"${v:,.2f}"
+        from agentctl.model.types import format_usd
+
+        return format_usd(v)
     return str(v)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentctl import expr
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, rule
+from agentctl.lint.registry import LintContext, rule
 from agentctl.model.expressions import cel_findings
 from agentctl.model.index import Resource
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.lint.rules_refs import _charter_refs, _role_refs
 from agentctl.workspace.cases import suite_cases
 

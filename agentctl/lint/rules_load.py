@@ -1,7 +1,7 @@
 """Findings the loader reports: documented here so `explain` and SARIF know them."""
 
 from agentctl.findings import Severity
-from agentctl.lint import loader_rule
+from agentctl.lint.registry import loader_rule
 
 E, W = Severity.ERROR, Severity.WARNING
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.index import Resource, Workspace
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO

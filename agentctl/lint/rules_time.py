@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.kinds import Credential
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO

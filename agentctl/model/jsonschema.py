@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from agentctl.model.kinds import KINDS, Document
+from agentctl.model.kinds import KINDS, REGISTRY, Document, OneOf, kind_named
 from agentctl.model.types import format_duration
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -29,29 +29,6 @@ COMBINED = "agentctl"  # agentctl.schema.json: any document, chosen by its `kind
 
 # file stem → kind: role.schema.json holds the schema of `kind: Role`
 STEMS: dict[str, str] = {kind.lower(): kind for kind in KINDS}
-
-KIND_DESCRIPTIONS: dict[str, str] = {
-    "Role": "A human role: its members, what it may approve (approves.max_usd) and whom it "
-    "reports to. Owners, approvers and escalation targets are Roles.",
-    "Connector": "An adapter to a system: its operations (each with the scope it needs, its "
-    "effect, the data classes it touches and a cost per call), a rate limit and a transport "
-    "(a Python callable, a command, HTTP or a recorded fixture).",
-    "Charter": "One agent's job description and machine principal: scope, runtime, the "
-    "connector scopes it may use (deny by default), the data classes it may touch, a "
-    "budget, the eval suites that gate it, an escalation path, a credential and a review "
-    "date.",
-    "Policy": "A KPI or event rule: the event types it watches, a CEL condition over event, "
-    "metrics and state, how long it must hold (for), a cooldown, actions, bounds, a budget "
-    "and an approvals graph.",
-    "Contract": "A compact between two charters: consumer, provider, scopes, a cost ceiling, "
-    "a validity period, an SLA and what a breach does.",
-    "EvalSuite": "Cases for a charter (input, CEL assertions over output, trace and input, "
-    "expected denials), thresholds, and how responses are recorded and replayed.",
-    "Scenario": "A simulator scenario: a recorded event stream, the policies to replay it "
-    "through, and the outcomes expected.",
-    "Workspace": "The workspace settings (agentctl.yaml at the workspace root): ledger path, "
-    "paths not to read, the Python import path and defaults.",
-}
 
 # Descriptions for fields the models leave undocumented, keyed by (model, key as written).
 # tests/schema checks that every entry still names a real field.
@@ -171,11 +148,7 @@ FIELD_DESCRIPTIONS: dict[tuple[str, str], str] = {
 }
 
 # Models whose validator demands exactly one of these fields (see kinds._exactly_one).
-EXACTLY_ONE: dict[str, tuple[str, ...]] = {
-    "Transport": ("python", "command", "http", "fixture"),
-    "Runtime": ("python", "command", "model"),
-    "Action": ("invoke", "escalate", "incident"),
-}
+EXACTLY_ONE: dict[str, tuple[str, ...]] = {m.__name__: m.choices() for m in OneOf.__subclasses__()}
 
 # Keywords that draft-07 does not know; none may survive the conversion.
 NOT_DRAFT_07 = frozenset(
@@ -232,15 +205,11 @@ def kinds() -> list[str]:
 
 
 def kind_of(name: str) -> str | None:
-    """`charter`, `Charter`, `charters` → `charter`; `agentctl`/`all` → `agentctl`."""
-    low = name.strip().lower()
-    if low in ("agentctl", "all", "any"):
+    """`charter`, `Charter`, `charters`, `suite` → its stem; `agentctl`/`all` → `agentctl`."""
+    if name.strip().lower() in (COMBINED, "all", "any"):
         return COMBINED
-    if low in STEMS:
-        return low
-    if low.endswith("s") and low[:-1] in STEMS:
-        return low[:-1]
-    return None
+    kind = kind_named(name)
+    return None if kind is None else kind.lower()
 
 
 def filename(stem: str) -> str:
@@ -259,7 +228,7 @@ def schema_for(stem: str) -> dict[str, Any]:
     return _publish(
         {
             "title": f"agentctl {kind}",
-            "description": KIND_DESCRIPTIONS[kind],
+            "description": REGISTRY[kind].description,
             **doc,
         },
         defs,
@@ -321,7 +290,7 @@ def dumps(schema: dict[str, Any]) -> str:
 
 def index() -> list[tuple[str, str, str]]:
     """(name, file, description) of every schema, for `agentctl schema` without a kind."""
-    rows = [(stem, filename(stem), KIND_DESCRIPTIONS[kind]) for stem, kind in STEMS.items()]
+    rows = [(stem, filename(stem), REGISTRY[kind].description) for stem, kind in STEMS.items()]
     rows.append((COMBINED, filename(COMBINED), "Any agentctl document, chosen by its kind."))
     return rows
 

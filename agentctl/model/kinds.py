@@ -6,12 +6,14 @@ into findings with a place and a "did you mean" hint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from agentctl import DEFAULT_LEDGER
 from agentctl.model.types import (
     Cel,
     CharterRef,
@@ -33,12 +35,35 @@ class Strict(BaseModel):
     )
 
 
-def _exactly_one(model: BaseModel, fields: tuple[str, ...], what: str) -> None:
-    present = [f for f in fields if getattr(model, f) is not None]
-    if len(present) != 1:
-        names = ", ".join(f"'{f}'" for f in fields)
-        got = ", ".join(f"'{f}'" for f in present) or "none"
-        raise ValueError(f"{what} needs exactly one of {names} (got {got})")
+class OneOf(Strict):
+    """A choice written as a key: exactly one of the fields not in OTHER is set, and its
+    name is the `type` (`runtime: {python: ...}` is a python runtime).
+
+    The field names are the choices, written once: the validator, `type`, the JSON Schema
+    (jsonschema.EXACTLY_ONE) and the runtime registries (RUNTIMES, TRANSPORTS, checked by
+    tests/test_kinds.py) all read them from here.
+    """
+
+    WHAT: ClassVar[str] = "a choice"
+    OTHER: ClassVar[frozenset[str]] = frozenset()  # settings shared by every choice
+
+    @classmethod
+    def choices(cls) -> tuple[str, ...]:
+        return tuple(f for f in cls.model_fields if f not in cls.OTHER)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        fields = self.choices()
+        present = [f for f in fields if getattr(self, f) is not None]
+        if len(present) != 1:
+            names = ", ".join(f"'{f}'" for f in fields)
+            got = ", ".join(f"'{f}'" for f in present) or "none"
+            raise ValueError(f"{self.WHAT} needs exactly one of {names} (got {got})")
+        return self
+
+    @property
+    def type(self) -> str:
+        return next(f for f in self.choices() if getattr(self, f) is not None)
 
 
 # --- the envelope -------------------------------------------------------------------
@@ -77,23 +102,13 @@ class HttpTransport(Strict):
     auth_env: str | None = Field(None, description="environment variable with a bearer token")
 
 
-class Transport(Strict):
+class Transport(OneOf):
+    WHAT = "a transport"
+
     python: str | None = Field(None, description="package.module:function")
     command: list[str] | None = Field(None, description="a command speaking JSON lines")
     http: HttpTransport | None = None
     fixture: str | None = Field(None, description="recorded responses (JSONL), workspace path")
-
-    @model_validator(mode="after")
-    def _one(self) -> Transport:
-        _exactly_one(self, ("python", "command", "http", "fixture"), "a transport")
-        return self
-
-    @property
-    def type(self) -> str:
-        for f in ("python", "command", "http", "fixture"):
-            if getattr(self, f) is not None:
-                return f
-        raise AssertionError("validated transport has a type")  # pragma: no cover
 
 
 class RateLimit(Strict):
@@ -135,7 +150,10 @@ class ModelRuntime(Strict):
     )
 
 
-class Runtime(Strict):
+class Runtime(OneOf):
+    WHAT = "a runtime"
+    OTHER = frozenset({"env", "isolation", "sandbox", "max_line_bytes"})
+
     python: str | None = Field(None, description="package.module:function")
     command: list[str] | None = None
     model: ModelRuntime | None = None
@@ -153,18 +171,10 @@ class Runtime(Strict):
     )
 
     @model_validator(mode="after")
-    def _one(self) -> Runtime:
-        _exactly_one(self, ("python", "command", "model"), "a runtime")
+    def _isolation_for_python(self) -> Runtime:
         if self.isolation != "auto" and self.python is None:
             raise ValueError("'isolation' applies to python runtimes only")
         return self
-
-    @property
-    def type(self) -> str:
-        for f in ("python", "command", "model"):
-            if getattr(self, f) is not None:
-                return f
-        raise AssertionError("validated runtime has a type")  # pragma: no cover
 
 
 class Limits(Strict):
@@ -217,7 +227,10 @@ class Incident(Strict):
     severity: Literal["low", "medium", "high", "critical"] = "medium"
 
 
-class Action(Strict):
+class Action(OneOf):
+    WHAT = "an action"
+    OTHER = frozenset({"input", "cost_usd", "value_usd", "message"})
+
     invoke: CharterRef | None = None
     escalate: RoleRef | None = None
     incident: Incident | None = None
@@ -229,17 +242,6 @@ class Action(Strict):
         None, description="CEL: the money this action commits (plan.value_usd; default cost)"
     )
     message: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Action:
-        _exactly_one(self, ("invoke", "escalate", "incident"), "an action")
-        return self
-
-    @property
-    def type(self) -> str:
-        if self.invoke is not None:
-            return "invoke"
-        return "escalate" if self.escalate is not None else "incident"
 
 
 class Approval(Strict):
@@ -369,7 +371,7 @@ class Defaults(Strict):
 
 
 class WorkspaceSpec(Strict):
-    ledger: str = ".agentctl/ledger.db"
+    ledger: str = DEFAULT_LEDGER
     exclude: list[str] = Field(default_factory=list, description="globs of paths not to read")
     python_path: list[str] = Field(default_factory=lambda: ["."])
     defaults: Defaults = Field(default_factory=Defaults)
@@ -427,16 +429,98 @@ class WorkspaceDoc(Document):
     spec: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
 
 
-KINDS: dict[str, type[Document]] = {
-    "Role": RoleDoc,
-    "Connector": ConnectorDoc,
-    "Charter": CharterDoc,
-    "Policy": PolicyDoc,
-    "Contract": ContractDoc,
-    "EvalSuite": EvalSuiteDoc,
-    "Scenario": ScenarioDoc,
-    "Workspace": WorkspaceDoc,
-}
+@dataclass(frozen=True)
+class Kind:
+    """One kind and what every part of agentctl needs to know about it.
+
+    Adding a kind: its Doc model, an entry here, then what tests/test_kinds.py asks for
+    (an inventory fact, an example in `agentctl init`, ...).
+    """
+
+    model: type[Document]
+    description: str  # the schema's description and `agentctl schema`'s index
+    plural: str = ""  # default: the name + "s"
+    aliases: tuple[str, ...] = ()  # more words the commands accept, lowercase
+    resource: bool = True  # False: settings (agentctl.yaml), not listed by inventory
+
+    @property
+    def name(self) -> str:
+        """The `kind:` value, read from the model's Literal so it is written once."""
+        return str(get_args(self.model.model_fields["kind"].annotation)[0])
+
+    @property
+    def plural_name(self) -> str:
+        return self.plural or self.name + "s"
+
+
+_REGISTRY = [
+    Kind(
+        RoleDoc,
+        "A human role: its members, what it may approve (approves.max_usd) and whom it "
+        "reports to. Owners, approvers and escalation targets are Roles.",
+    ),
+    Kind(
+        ConnectorDoc,
+        "An adapter to a system: its operations (each with the scope it needs, its "
+        "effect, the data classes it touches and a cost per call), a rate limit and a "
+        "transport (a Python callable, a command, HTTP or a recorded fixture).",
+    ),
+    Kind(
+        CharterDoc,
+        "One agent's job description and machine principal: scope, runtime, the "
+        "connector scopes it may use (deny by default), the data classes it may touch, a "
+        "budget, the eval suites that gate it, an escalation path, a credential and a "
+        "review date.",
+    ),
+    Kind(
+        PolicyDoc,
+        "A KPI or event rule: the event types it watches, a CEL condition over event, "
+        "metrics and state, how long it must hold (for), a cooldown, actions, bounds, a "
+        "budget and an approvals graph.",
+        plural="Policies",
+    ),
+    Kind(
+        ContractDoc,
+        "A compact between two charters: consumer, provider, scopes, a cost ceiling, "
+        "a validity period, an SLA and what a breach does.",
+    ),
+    Kind(
+        EvalSuiteDoc,
+        "Cases for a charter (input, CEL assertions over output, trace and input, "
+        "expected denials), thresholds, and how responses are recorded and replayed.",
+        aliases=("suite", "suites", "eval", "evals"),
+    ),
+    Kind(
+        ScenarioDoc,
+        "A simulator scenario: a recorded event stream, the policies to replay it "
+        "through, and the outcomes expected.",
+    ),
+    Kind(
+        WorkspaceDoc,
+        "The workspace settings (agentctl.yaml at the workspace root): ledger path, "
+        "paths not to read, the Python import path and defaults.",
+        resource=False,
+    ),
+]
+
+# The one registry of kinds, in the order commands list them.
+REGISTRY: dict[str, Kind] = {k.name: k for k in _REGISTRY}
+KINDS: dict[str, type[Document]] = {name: k.model for name, k in REGISTRY.items()}
+RESOURCE_KINDS: list[str] = [name for name, k in REGISTRY.items() if k.resource]
+
+
+def kind_named(text: str, among: list[str] | None = None) -> str | None:
+    """`charter`, `Charters`, `suites` → the kind (of `among`, default all); else None.
+
+    The one parser of kind names on the command line (inventory, schema).
+    """
+    low = text.strip().lower()
+    for name in among if among is not None else REGISTRY:
+        k = REGISTRY[name]
+        if low in (name.lower(), k.plural_name.lower(), *k.aliases):
+            return name
+    return None
+
 
 # The reference prefix of each kind (`role/…`, `evalsuite/…`).
 REF_PREFIX: dict[str, str] = {kind: kind.lower() for kind in KINDS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
@@ -83,6 +83,23 @@ def parse_money(value: Any) -> Decimal:
             except InvalidOperation:
                 pass
     raise ValueError(f"{value!r} is not an amount: write e.g. 12.50, '$1,200' or '300 USD'")
+
+
+USD_PLACES = 6  # sub-cent prices (per 1k tokens) show; computed values stop here
+
+
+def format_usd(value: Decimal | float | int, places: int = USD_PLACES) -> str:
+    """The one way an amount is shown: `$1,200.00`, `$0.10`, `$0.005`, `-$3.50`.
+
+    Two decimals at least, more when the amount has them (up to `places`, rounded), so
+    a $0.005 budget reads "$0.005", never "$0.00"; what the user wrote is what they read.
+    A statistic (a mean) passes fewer `places`: its sixth decimal is noise.
+    """
+    d = value if isinstance(value, Decimal) else parse_money(value)
+    d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    whole, _, frac = f"{abs(d):,f}".partition(".")
+    frac = frac.rstrip("0").ljust(2, "0")
+    return ("-$" if d < 0 else "$") + f"{whole}.{frac}"
 
 
 def parse_date(value: Any) -> date:

@@ -6,7 +6,7 @@ the job summary (markdown), which the CLI writes when $GITHUB_STEP_SUMMARY is se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from agentctl.findings import Finding, by_severity
@@ -44,3 +44,16 @@ def render_findings(findings: Sequence[Finding], prefix: str = "") -> str:
 
 def render_lint(report: LintReport, *, color: bool = False) -> str:
     return render_findings(report.findings, report.repo_prefix)
+
+
+def write_step_summary(report: LintReport, environ: Mapping[str, str]) -> bool:
+    """Append the complete findings (markdown) to $GITHUB_STEP_SUMMARY, when it is set:
+    annotations stop at 10 per severity. True when written."""
+    from agentctl.render import markdown
+
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(markdown.render_lint(report))
+    return True

@@ -12,25 +12,21 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from agentctl import FORMAT_VERSION
 from agentctl.model.index import Resource, Workspace
-from agentctl.model.kinds import KINDS
-from agentctl.model.types import format_duration
+from agentctl.model.kinds import REGISTRY, RESOURCE_KINDS
+from agentctl.model.kinds import kind_named as parse_kind
+from agentctl.model.types import format_duration, format_usd
 from agentctl.render.ansi import style
+from agentctl.render.envelope import envelope
 
 WIDTH = 80
-ORDER = [k for k in KINDS if k != "Workspace"]  # settings are not a resource
-PLURAL = {"EvalSuite": "EvalSuites", "Policy": "Policies"}
-ALIASES = {"suite": "EvalSuite", "suites": "EvalSuite", "eval": "EvalSuite", "evals": "EvalSuite"}
+ORDER = RESOURCE_KINDS  # settings (agentctl.yaml) are not a resource
+PLURAL = {k: REGISTRY[k].plural_name for k in ORDER}
 
 
 def kind_named(text: str) -> str | None:
-    """`charter`, `Charters`, `suites` → the kind; None when nothing matches."""
-    low = text.strip().lower()
-    for kind in ORDER:
-        if low in (kind.lower(), PLURAL.get(kind, kind + "s").lower()):
-            return kind
-    return ALIASES.get(low)
+    """`charter`, `Charters`, `suites` → the resource kind; None when nothing matches."""
+    return parse_kind(text, ORDER)
 
 
 @dataclass(frozen=True)
@@ -94,13 +90,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def usd(value: Decimal) -> str:
-    if value == value.to_integral_value():
-        return f"${int(value):,}"
-    text = f"{value:,.4f}".rstrip("0")
-    if len(text.rsplit(".", 1)[1]) < 2:
-        text += "0"
-    return "$" + text
+usd = format_usd
 
 
 def _name(ref: str) -> str:
@@ -329,11 +319,11 @@ def render_text(inv: Inventory, *, color: bool = False) -> str:
     one_line = all(w.one_line for _, _, w in tables)  # one layout for the whole listing
     for kind, rows, w in tables:
         out.append("")
-        out.append(style(f"{PLURAL.get(kind, kind + 's')} ({len(rows)})", "bold", color))
+        out.append(style(f"{PLURAL[kind]} ({len(rows)})", "bold", color))
         out.extend(_table(rows, w, one_line, color))
     if not inv.entries:
         asked = inv.kinds if inv.kinds != ORDER else []
-        what = " or ".join(PLURAL.get(k, k + "s") for k in asked) if asked else "resources"
+        what = " or ".join(PLURAL[k] for k in asked) if asked else "resources"
         out.append(f"No {what}.")
     return "\n".join(out) + "\n"
 
@@ -342,32 +332,33 @@ def render_text(inv: Inventory, *, color: bool = False) -> str:
 
 
 def inventory_data(inv: Inventory) -> dict[str, Any]:
-    return {
-        "format_version": FORMAT_VERSION,
-        "workspace": inv.name,
-        "rev": inv.rev,
-        "commit": inv.commit,
-        "summary": {
-            "resources": {k: len(v) for k, v in inv.entries.items()},
-            "files": inv.files,
-            "load_errors": inv.load_errors,
-        },
-        "resources": [
-            {
-                "kind": e.kind,
-                "name": e.name,
-                "ref": e.ref,
-                "owner": e.owner,
-                "file": e.file,
-                "line": e.line,
-                "fact": e.fact,
-                "details": e.details,
-            }
-            for kind in ORDER
-            for e in inv.entries.get(kind, [])
-        ],
-    }
+    return envelope(
+        {
+            "workspace": inv.name,
+            "rev": inv.rev,
+            "commit": inv.commit,
+            "summary": {
+                "resources": {k: len(v) for k, v in inv.entries.items()},
+                "files": inv.files,
+                "load_errors": inv.load_errors,
+            },
+            "resources": [
+                {
+                    "kind": e.kind,
+                    "name": e.name,
+                    "ref": e.ref,
+                    "owner": e.owner,
+                    "file": e.file,
+                    "line": e.line,
+                    "fact": e.fact,
+                    "details": e.details,
+                }
+                for kind in ORDER
+                for e in inv.entries.get(kind, [])
+            ],
+        }
+    )
 
 
-def render_json(inv: Inventory) -> str:
+def render_json(inv: Inventory, *, color: bool = False) -> str:
     return json.dumps(inventory_data(inv), indent=2, ensure_ascii=False) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from agentctl import FORMAT_VERSION, __version__
+from agentctl.render.envelope import envelope
 
 if TYPE_CHECKING:
     from agentctl.lint import LintReport
@@ -17,17 +17,17 @@ def dumps(data: Any) -> str:
 
 def lint_data(report: LintReport) -> dict[str, Any]:
     ws = report.workspace
-    return {
-        "format_version": FORMAT_VERSION,
-        "tool": {"name": "agentctl", "version": __version__},
-        "rev": ws.rev,
-        "summary": {
-            "files": report.files,
-            "resources": ws.summary(),
-            "findings": report.counts,
-        },
-        "findings": [f.to_dict() for f in report.findings],
-    }
+    return envelope(
+        {
+            "rev": ws.rev,
+            "summary": {
+                "files": report.files,
+                "resources": ws.summary(),
+                "findings": report.counts,
+            },
+            "findings": [f.to_dict() for f in report.findings],
+        }
+    )
 
 
 def render_lint(report: LintReport, *, color: bool = False) -> str:

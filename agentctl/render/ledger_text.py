@@ -7,6 +7,7 @@ from typing import Any
 
 from agentctl.ledger.stats import Report
 from agentctl.ledger.verify import VerifyReport
+from agentctl.model.types import format_usd
 
 WIDTH = 80
 
@@ -51,7 +52,8 @@ def verify_text(rep: VerifyReport) -> str:
 
 
 def _money(x: float | None) -> str:
-    return "-" if x is None else f"${x:.4f}"
+    """A mean cost: four decimals are enough to compare versions."""
+    return "-" if x is None else format_usd(x, places=4)
 
 
 def _ms(x: float | None) -> str:
@@ -116,7 +118,7 @@ def _node_label(evs: list[dict[str, Any]]) -> str:
         parts.append(_ms(latency))
     cost = sum(e["cost_usd"] for e in evs)
     if cost:
-        parts.append(f"${cost:.4f}")
+        parts.append(format_usd(cost))
     tokens = sum(e["tokens"] for e in evs)
     if tokens:
         parts.append(f"{tokens} tok")

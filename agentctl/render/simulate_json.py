@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentctl import FORMAT_VERSION, __version__
 from agentctl.engine.events import format_ts
+from agentctl.render.envelope import envelope
 from agentctl.render.json import dumps
 
 if TYPE_CHECKING:
     from agentctl.simulate.compare import CompareRun
     from agentctl.simulate.report import SimRun
+    from agentctl.simulate.runner import Simulation
 
 
 def _ts(ts: float | None) -> str | None:
@@ -40,12 +41,8 @@ def run_data(run: SimRun) -> dict[str, Any]:
     }
 
 
-def _head() -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "tool": {"name": "agentctl", "version": __version__}}
-
-
 def render(runs: list[SimRun], *, color: bool = False, limit: int = 0) -> str:
-    return dumps({**_head(), "kind": "simulation", "runs": [run_data(r) for r in runs]})
+    return dumps(envelope({"kind": "simulation", "runs": [run_data(r) for r in runs]}))
 
 
 def compare_data(cmp: CompareRun) -> dict[str, Any]:
@@ -67,4 +64,24 @@ def compare_data(cmp: CompareRun) -> dict[str, Any]:
 
 
 def render_compare(runs: list[CompareRun], *, color: bool = False) -> str:
-    return dumps({**_head(), "kind": "comparison", "runs": [compare_data(r) for r in runs]})
+    return dumps(envelope({"kind": "comparison", "runs": [compare_data(r) for r in runs]}))
+
+
+def render_simulation(sim: Simulation, *, color: bool = False, limit: int = 0) -> str:
+    """The renderer the registry names: a simulation, or a comparison of two revisions."""
+    if sim.problem is not None:  # it could not run: the reason and its findings
+        from agentctl.findings import sort_findings
+
+        exc = sim.problem
+        return dumps(
+            envelope(
+                {
+                    "kind": "simulation",
+                    "error": exc.message,
+                    "findings": [f.to_dict() for f in sort_findings(exc.findings)],
+                }
+            )
+        )
+    if sim.comparisons is not None:
+        return render_compare(sim.comparisons, color=color)
+    return render(sim.runs, color=color, limit=limit)

@@ -14,6 +14,7 @@ from agentctl.render.simulate_text import detail, rev_label, usd, when
 if TYPE_CHECKING:
     from agentctl.simulate.compare import CompareRun, Flip
     from agentctl.simulate.report import SimRun
+    from agentctl.simulate.runner import Simulation
 
 MAX_CHARS = 60_000
 TIMELINE_ROWS = 20
@@ -156,3 +157,10 @@ def _compare(cmp: CompareRun) -> str:
 
 def render_compare(runs: list[CompareRun], *, color: bool = False) -> str:
     return _cap("\n".join(_compare(r) for r in runs))
+
+
+def render_simulation(sim: Simulation, *, color: bool = False, limit: int = 0) -> str:
+    """The renderer the registry names: a simulation, or a comparison of two revisions."""
+    if sim.comparisons is not None:
+        return render_compare(sim.comparisons, color=color)
+    return render(sim.runs, color=color, limit=limit)

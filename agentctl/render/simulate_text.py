@@ -9,6 +9,7 @@ import textwrap
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from agentctl.model.types import format_usd
 from agentctl.render.ansi import style
 from agentctl.render.text import render_findings
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from agentctl.engine.core import Decision
     from agentctl.simulate.compare import CompareRun, Flip
     from agentctl.simulate.report import PolicySummary, SimRun, TimelineEntry
+    from agentctl.simulate.runner import Simulation
 
 WIDTH = 80
 OUTCOME_COLOR = {
@@ -34,7 +36,7 @@ def when(ts: float | None) -> str:
 
 
 def usd(d: Decimal | None) -> str:
-    return "-" if d is None else f"${d:,.2f}"
+    return "-" if d is None else format_usd(d)
 
 
 def fit(text: str, width: int = WIDTH) -> str:
@@ -238,3 +240,10 @@ def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
 
 def render_compare(runs: list[CompareRun], *, color: bool = False) -> str:
     return "\n".join(render_compare_run(r, color=color) for r in runs)
+
+
+def render_simulation(sim: Simulation, *, color: bool = False, limit: int = 40) -> str:
+    """The renderer the registry names: a simulation, or a comparison of two revisions."""
+    if sim.comparisons is not None:
+        return render_compare(sim.comparisons, color=color)
+    return render(sim.runs, color=color, limit=limit)

@@ -18,6 +18,7 @@ from typing import Any
 
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc, Limits
+from agentctl.model.types import format_usd
 from agentctl.runtime.errors import Denied, Stopped
 
 ZERO = Decimal(0)
@@ -54,10 +55,6 @@ class Want:
     tool_calls: int = 0
 
 
-def _fmt_usd(d: Decimal) -> str:
-    return f"${d.quantize(Decimal('0.0001')).normalize():f}"
-
-
 def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[str, str] | None:
     """The first limit that `want` would exceed: (which, message), or None."""
     if limits.steps is not None and used.steps + want.steps > limits.steps:
@@ -65,8 +62,8 @@ def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[st
     if limits.tool_calls is not None and used.tool_calls + want.tool_calls > limits.tool_calls:
         return "tool_calls", f"{limits.tool_calls} tool calls"
     if limits.usd is not None and used.usd + want.usd > limits.usd:
-        spent = _fmt_usd(used.usd)
-        return "usd", f"{_fmt_usd(limits.usd)} (spent {spent}, this call {_fmt_usd(want.usd)})"
+        spent = format_usd(used.usd)
+        return "usd", f"{format_usd(limits.usd)} (spent {spent}, this call {format_usd(want.usd)})"
     if limits.tokens is not None and used.tokens >= limits.tokens:
         return "tokens", f"{limits.tokens} tokens (used {used.tokens})"
     if limits.wall_time is not None and wall_s > limits.wall_time.total_seconds():
@@ -293,12 +290,12 @@ class Guard:
             msg = f"{cap} tokens left in the budget of {who}"
         else:
             left = min(x for x, p in usd if p == period)
-            msg = f"{_fmt_usd(max(ZERO, left))} left in the budget of {who}"
+            msg = f"{format_usd(max(ZERO, left))} left in the budget of {who}"
         if configured is not None:
             worst = f"max_tokens {configured}"
             if limit == "usd":
-                worst += f" at {_fmt_usd(usd_per_1k_output)}/1k output tokens is "
-                worst += _fmt_usd(usd_per_1k_output * configured / 1000)
+                worst += f" at {format_usd(usd_per_1k_output)}/1k output tokens is "
+                worst += format_usd(usd_per_1k_output * configured / 1000)
             why = f"its worst case ({worst}) exceeds the {msg}"
         else:
             why = f"only {msg}"
@@ -386,7 +383,7 @@ class Guard:
             return None
         return Denied(
             f"contract/{contract.name} has reached its daily cost ceiling: "
-            f"{_fmt_usd(spent)} of {_fmt_usd(ceiling)} spent on {self.today.isoformat()}",
+            f"{format_usd(spent)} of {format_usd(ceiling)} spent on {self.today.isoformat()}",
             rule="contract-ceiling",
             operation=contract.doc.spec.provider,
             contract=contract.name,
@@ -410,8 +407,8 @@ class Guard:
             caps.append(
                 (
                     left,
-                    f"contract/{contract.name} per_day_usd of {_fmt_usd(cc.per_day_usd)}, "
-                    f"{_fmt_usd(spent_today)} spent today",
+                    f"contract/{contract.name} per_day_usd of {format_usd(cc.per_day_usd)}, "
+                    f"{format_usd(spent_today)} spent today",
                 )
             )
         for period, limits, used in (
@@ -434,9 +431,9 @@ class Guard:
         budget = self.spec.budget
         if self.usd_ceiling is not None and self.used.usd + want.usd > self.usd_ceiling:
             return Stopped(
-                f"the cost ceiling of this request ({_fmt_usd(self.usd_ceiling)}: "
-                f"{self.ceiling_source}) would be exceeded (spent {_fmt_usd(self.used.usd)}, "
-                f"this call {_fmt_usd(want.usd)})",
+                f"the cost ceiling of this request ({format_usd(self.usd_ceiling)}: "
+                f"{self.ceiling_source}) would be exceeded (spent {format_usd(self.used.usd)}, "
+                f"this call {format_usd(want.usd)})",
                 rule="budget",
                 limit="usd",
                 period="request",
@@ -468,7 +465,7 @@ def _spent(limits: Limits, used: Counters) -> tuple[str, str] | None:
     if limits.tokens is not None and used.tokens > limits.tokens:
         return "tokens", f"{limits.tokens} tokens (used {used.tokens})"
     if limits.usd is not None and used.usd > limits.usd:
-        return "usd", f"{_fmt_usd(limits.usd)} (spent {_fmt_usd(used.usd)})"
+        return "usd", f"{format_usd(limits.usd)} (spent {format_usd(used.usd)})"
     if limits.steps is not None and used.steps > limits.steps:
         return "steps", f"{limits.steps} steps"
     return None

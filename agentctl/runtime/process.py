@@ -13,18 +13,16 @@ import importlib.util
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import agentctl
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.protocols import RunningAgent
 from agentctl.runtime.pychild import BOOT, MODEL_OPTIONS
 from agentctl.runtime.sandbox import confine, probe, resolve_argv
 from agentctl.runtime.transports import LineProcess, LineTooLong, ProtocolTimeout, TransportEnv
-
-if TYPE_CHECKING:
-    from agentctl.runtime.session import AgentRun
 
 # the folder that holds the agentctl package: the isolated python child imports from it
 PACKAGE_HOME = Path(agentctl.__file__).resolve().parent.parent
@@ -45,7 +43,7 @@ def sandbox_attrs(env: TransportEnv) -> dict[str, Any]:
     return {"isolation": "process", "sandbox": "none", "sandbox_reason": found.reason}
 
 
-def wall_stop(agent: AgentRun) -> Stopped:
+def wall_stop(agent: RunningAgent) -> Stopped:
     wall = agent.charter.doc.spec.budget.per_run.wall_time
     secs = wall.total_seconds() if wall is not None else 0.0
     return Stopped(
@@ -57,13 +55,13 @@ def wall_stop(agent: AgentRun) -> Stopped:
     )
 
 
-def record_stop(agent: AgentRun, stop: Stopped) -> Stopped:
+def record_stop(agent: RunningAgent, stop: Stopped) -> Stopped:
     """A stop that no call caused (the watchdog, the protocol): a `denial` event."""
     agent._deny(stop, f"charter/{agent.name}", None)
     return stop
 
 
-def wall_left(agent: AgentRun) -> float | None:
+def wall_left(agent: RunningAgent) -> float | None:
     """Seconds of wall time the run has left (as the guard counts it), or None."""
     wall = agent.charter.doc.spec.budget.per_run.wall_time
     if wall is None:
@@ -71,7 +69,7 @@ def wall_left(agent: AgentRun) -> float | None:
     return wall.total_seconds() - agent.session.elapsed()
 
 
-def _reply(agent: AgentRun, msg: dict[str, Any]) -> dict[str, Any]:
+def _reply(agent: RunningAgent, msg: dict[str, Any]) -> dict[str, Any]:
     """Serve one request of the agent; errors go back to it as data."""
     rid = msg.get("id")
     try:
@@ -100,7 +98,7 @@ def _reply(agent: AgentRun, msg: dict[str, Any]) -> dict[str, Any]:
     return {"type": "result", "id": rid, "output": out}
 
 
-def _failure(agent: AgentRun, msg: dict[str, Any]) -> RuntimeProblem:
+def _failure(agent: RunningAgent, msg: dict[str, Any]) -> RuntimeProblem:
     """A `fail` message → what ended the run. The process's word is taken only for what
     agentctl itself recorded (a stop, a denial): it cannot fake a status."""
     if agent.stopped is not None:
@@ -120,7 +118,7 @@ def _failure(agent: AgentRun, msg: dict[str, Any]) -> RuntimeProblem:
 
 
 def _serve(
-    proc: LineProcess, agent: AgentRun, start: dict[str, Any], deadline: float | None
+    proc: LineProcess, agent: RunningAgent, start: dict[str, Any], deadline: float | None
 ) -> Any:
     try:
         proc.send(start, deadline)
@@ -152,7 +150,7 @@ def _serve(
 
 
 def run_process(
-    agent: AgentRun,
+    agent: RunningAgent,
     payload: Any,
     argv: list[str],
     env: TransportEnv,
@@ -232,7 +230,7 @@ def command_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> Any:
     argv = resolve_argv(list(charter.doc.spec.runtime.command or []), env.root)
     readable = _interpreters(env, argv)
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         return run_process(agent, payload, argv, env, readable=readable)
 
     return run
@@ -272,7 +270,7 @@ def python_process_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> 
     readable = [*path, PACKAGE_HOME, *_interpreters(env, argv)]
     extra = {"python": target, "python_path": [str(p) for p in path]}
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         return run_process(agent, payload, argv, env, extra=extra, readable=readable)
 
     return run

@@ -14,18 +14,16 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime import process
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.protocols import RunningAgent
 from agentctl.runtime.transports import TransportEnv, load_callable
 
-if TYPE_CHECKING:
-    from agentctl.runtime.session import AgentRun
-
-AgentFn = Callable[[Any, "AgentRun"], Any]
+AgentFn = Callable[[Any, RunningAgent], Any]
 
 
 class Gate:
@@ -45,7 +43,7 @@ class Context:
     Stopped = Stopped
     ToolError = ToolError
 
-    def __init__(self, run: AgentRun, gate: Gate | None = None) -> None:
+    def __init__(self, run: RunningAgent, gate: Gate | None = None) -> None:
         self._run = run
         self._gate = gate
         self.charter = run.name
@@ -135,7 +133,7 @@ def python_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
         )
     target = load_callable(charter.doc.spec.runtime.python or "", env)
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         if charter.doc.spec.budget.per_run.wall_time is None:
             return target(payload, Context(agent))
         return _watched(target, payload, agent)
@@ -143,7 +141,7 @@ def python_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
     return run
 
 
-def _watched(target: Callable[..., Any], payload: Any, agent: AgentRun) -> Any:
+def _watched(target: Callable[..., Any], payload: Any, agent: RunningAgent) -> Any:
     """Run an in-process agent in a thread; stop the run when its wall time passes.
     Python cannot kill a thread: the agent's code runs on until it returns (or the
     process exits), but its calls are refused from then on and its result is dropped."""
@@ -182,7 +180,7 @@ def _tool_name(qualified: str) -> str:
     return _TOOL_NAME.sub("_", qualified.replace(".", "__"))[:64]
 
 
-def model_tools(agent: AgentRun) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+def model_tools(agent: RunningAgent) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
     """The granted operations (and contracted asks) as OpenAI tools; name → (kind, target)."""
     tools: list[dict[str, Any]] = []
     names: dict[str, tuple[str, str]] = {}
@@ -221,7 +219,7 @@ def model_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
     assert m is not None
     max_turns = int(os.environ.get("AGENTCTL_MAX_TURNS", "50"))
 
-    def run(payload: Any, agent: AgentRun) -> Any:
+    def run(payload: Any, agent: RunningAgent) -> Any:
         tools, names = model_tools(agent)
         messages: list[dict[str, Any]] = []
         if m.system_prompt:
@@ -242,7 +240,7 @@ def model_runtime(charter: Resource[CharterDoc], env: TransportEnv) -> AgentFn:
     return run
 
 
-def _run_tool(agent: AgentRun, names: dict[str, tuple[str, str]], name: str, args: Any) -> str:
+def _run_tool(agent: RunningAgent, names: dict[str, tuple[str, str]], name: str, args: Any) -> str:
     try:
         payload = json.loads(args) if isinstance(args, str) and args.strip() else (args or {})
     except json.JSONDecodeError as exc:

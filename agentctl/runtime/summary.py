@@ -7,9 +7,10 @@ import textwrap
 from typing import IO, Any
 
 from agentctl.errors import UsageError
+from agentctl.model.types import format_usd
+from agentctl.render.envelope import envelope
 from agentctl.runtime.session import RunResult
 
-FORMAT_VERSION = 1
 WIDTH = 80
 
 
@@ -41,36 +42,38 @@ def parse_input(text: str, stdin: IO[str] | None = None) -> Any:
     return value
 
 
-def _usd(value: Any) -> str:
-    return f"${float(value):.4f}"
-
-
 def to_json(res: RunResult) -> dict[str, Any]:
-    return {
-        "format_version": FORMAT_VERSION,
-        "charter": res.charter,
-        "status": res.status,
-        "trace_id": res.trace_id,
-        "output": res.output,
-        "error": res.error,
-        "hint": res.hint,
-        "summary": {
-            "steps": res.steps,
-            "tool_calls": res.tool_calls,
-            "model_calls": res.model_calls,
-            "asks": res.asks,
-            "cost_usd": float(res.cost_usd),
-            "tokens": res.tokens,
-            "wall_time_s": round(res.wall_s, 6),
-            "tools": dict(sorted(res.tools.items())),
-            "data_classes": sorted(res.data_classes),
-            "denials": res.denials,
-            "escalations": res.escalations,
-        },
-    }
+    return envelope(
+        {
+            "charter": res.charter,
+            "status": res.status,
+            "trace_id": res.trace_id,
+            "output": res.output,
+            "error": res.error,
+            "hint": res.hint,
+            "summary": {
+                "steps": res.steps,
+                "tool_calls": res.tool_calls,
+                "model_calls": res.model_calls,
+                "asks": res.asks,
+                "cost_usd": float(res.cost_usd),
+                "tokens": res.tokens,
+                "wall_time_s": round(res.wall_s, 6),
+                "tools": dict(sorted(res.tools.items())),
+                "data_classes": sorted(res.data_classes),
+                "denials": res.denials,
+                "escalations": res.escalations,
+            },
+        }
+    )
 
 
-def render_json(res: RunResult) -> str:
+def render_output(output: object) -> str:
+    """The agent's output as text: indented JSON, keys sorted."""
+    return json.dumps(output, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def render_json(res: RunResult, *, color: bool = False) -> str:
     return json.dumps(to_json(res), indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
@@ -84,7 +87,7 @@ def _wrap(label: str, text: str) -> list[str]:
     ) or [f"  {label}"]
 
 
-def render_text(res: RunResult) -> str:
+def render_text(res: RunResult, *, color: bool = False) -> str:
     """One screen: status, counters, tools, denials, escalations, the trace id."""
     lines = [f"run {res.charter}: {res.status}"]
     lines += _wrap(
@@ -93,7 +96,7 @@ def render_text(res: RunResult) -> str:
         f"asks {res.asks})",
     )
     lines += _wrap(
-        "cost", f"{_usd(res.cost_usd)}, {res.tokens} tokens, {res.wall_s:.2f}s wall time"
+        "cost", f"{format_usd(res.cost_usd)}, {res.tokens} tokens, {res.wall_s:.2f}s wall time"
     )
     if res.tools:
         lines += _wrap("tools", ", ".join(f"{k} x{v}" for k, v in sorted(res.tools.items())))

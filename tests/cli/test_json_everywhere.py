@@ -1,4 +1,4 @@
-"""Every command has machine-readable output: --format json carries a format_version."""
+"""Every command has machine-readable output: --format json starts with one envelope."""
 
 from __future__ import annotations
 
@@ -6,12 +6,75 @@ import json
 from pathlib import Path
 from typing import Any
 
+import typer
+
+from agentctl import __version__
+from agentctl.cli.main import app
+
+# Commands whose output is not a `--format json` document, and why.
+NO_JSON = {
+    "ledger checkpoint": "writes a checkpoint file, a format of its own (type, format_version)",
+    "ledger export": "streams JSON lines (jsonl, otlp-json), one document per event or trace",
+}
+
+
+# These sort every key (stable diffs of ledger data), so the envelope is not first.
+SORTED_KEYS = {"run", "ledger verify", "ledger query", "ledger show", "ledger sql"}
+SORTED_KEYS |= {"ledger report", "ledger erase"}
+
+
+def _commands(group: Any, prefix: str = "") -> list[str]:
+    names = []
+    for name, cmd in sorted(group.commands.items()):
+        path = f"{prefix}{name}"
+        names += _commands(cmd, path + " ") if hasattr(cmd, "commands") else [path]
+    return names
+
+
+def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
+    """One invocation per command, on a workspace from `init` whose agent has run once."""
+    ws = tmp_path / "ws"
+    assert cli("init", ws).exit_code == 0
+    run = cli("run", "triage-agent", "-w", ws, "-i", '{"ticket_id": "T-1001"}', "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    trace = json.loads(run.stdout)["trace_id"]
+    w = ["-w", str(ws)]
+    return {
+        "explain": ["explain", "unknown-role"],
+        "help": ["help", "exit-codes"],
+        "init": ["init", str(tmp_path / "other")],
+        "inventory": ["inventory", *w],
+        "lint": ["lint", *w],
+        "schema": ["schema"],
+        "simulate": ["simulate", *w],
+        "run": ["run", "triage-agent", *w, "-i", '{"ticket_id": "T-1002"}'],
+        "ledger verify": ["ledger", "verify", *w],
+        "ledger query": ["ledger", "query", *w],
+        "ledger show": ["ledger", "show", trace[:8], *w],
+        "ledger sql": ["ledger", "sql", "SELECT count(*) AS n FROM events", *w],
+        "ledger report": ["ledger", "report", *w],
+        "ledger erase": ["ledger", "erase", "--trace", trace, "--reason", "test", *w],
+    }
+
+
+def test_every_command_json_has_the_envelope(cli: Any, tmp_path: Path) -> None:
+    commands = _commands(typer.main.get_command(app))
+    cases = _json_cases(cli, tmp_path)
+    assert sorted(cases) == sorted(c for c in commands if c not in NO_JSON)
+    for name, args in cases.items():
+        r = cli(*args, "--format", "json")
+        assert r.exit_code == 0, (name, r.stderr)
+        data = json.loads(r.stdout)
+        assert data["format_version"] == 1, name
+        assert data["tool"] == {"name": "agentctl", "version": __version__}, name
+        if name not in SORTED_KEYS:
+            assert list(data)[:2] == ["format_version", "tool"], name
+
 
 def test_explain_json(cli: Any) -> None:
     r = cli("explain", "write-without-gate", "--format", "json")
     assert r.exit_code == 0
     data = json.loads(r.stdout)
-    assert data["format_version"] == "1"
     assert (data["id"], data["severity"], data["category"]) == (
         "write-without-gate",
         "error",

@@ -92,7 +92,7 @@ def test_lint_is_clean(cli: Any, today: str) -> None:
     ]
     assert problems == []
     assert data["_exit"] == 0
-    assert data["format_version"]
+    assert data["format_version"] == 1
 
 
 def test_lint_has_no_info_findings(cli: Any) -> None:

@@ -42,7 +42,7 @@ def test_json_snapshot(cli, snapshot) -> None:  # type: ignore[no-untyped-def]
     r = cli("inventory", "-w", WS, "--format", "json")
     assert r.exit_code == 0
     data = json.loads(r.stdout)
-    assert data["format_version"] == "1"
+    assert data["format_version"] == 1
     assert data["summary"]["load_errors"] == 2
     assert r.stdout == snapshot
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentctl.ledger import Ledger
+from agentctl.render.envelope import envelope
 
 
 @pytest.fixture(autouse=True)
@@ -275,7 +276,7 @@ def test_sql_is_read_only(cli, sample_ledger: Path) -> None:  # type: ignore[no-
     j = json.loads(
         cli("ledger", "sql", "-l", sample_ledger, "SELECT 1 AS one", "-f", "json").stdout
     )
-    assert j == {"columns": ["one"], "format_version": 1, "rows": [{"one": 1}]}
+    assert j == {**envelope({}), "columns": ["one"], "rows": [{"one": 1}]}
 
 
 def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]

@@ -199,3 +199,22 @@ def test_scopes(good: str) -> None:
 def test_bad_scopes(bad: str) -> None:
     with pytest.raises(ValidationError, match="not a scope"):
         TypeAdapter(Scope).validate_python(bad)
+
+
+def test_format_usd_shows_what_was_written() -> None:
+    from decimal import Decimal
+
+    from agentctl.model.types import format_usd, parse_money
+
+    cases = {
+        "0.005": "$0.005",
+        "$1,200": "$1,200.00",
+        "0.10": "$0.10",
+        "300 USD": "$300.00",
+        "-3.5": "-$3.50",
+        "0.00015": "$0.00015",
+    }
+    for written, shown in cases.items():
+        assert format_usd(parse_money(written)) == shown, written
+    assert format_usd(0.1 + 0.2) == "$0.30"  # a float's binary noise is not money
+    assert format_usd(Decimal("0.0043333"), places=4) == "$0.0043"

@@ -69,7 +69,7 @@ def test_text_fits_80_columns(root: Path, cli: Any) -> None:
 
 def test_json_shape(cli: Any) -> None:
     data = json.loads(lint(cli, BROKEN, "-f", "json").stdout)
-    assert data["format_version"]
+    assert data["format_version"] == 1
     assert data["tool"] == {"name": "agentctl", "version": __version__}
     assert data["summary"]["findings"] == {"error": 16, "warning": 5, "info": 1}
     assert sum(data["summary"]["findings"].values()) == len(data["findings"])

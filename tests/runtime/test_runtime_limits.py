@@ -96,7 +96,7 @@ def test_what_is_left_of_the_day_caps_the_provider(ws: Ws) -> None:
     assert d["principal"] == "helper" and d["status"] == "stopped"
     assert attrs(d)["reason"] == (
         "the cost ceiling of this request ($0.005: contract/c2 per_day_usd of $0.025, $0.02 "
-        "spent today) would be exceeded (spent $0, this call $0.01)"
+        "spent today) would be exceeded (spent $0.00, this call $0.01)"
     )
     with Ledger.open(ws.ledger_path) as led:
         day = led.contract_totals(

@@ -81,7 +81,7 @@ def test_configured_max_tokens_over_the_usd_left_is_refused_before_sending(
     assert res.status == "stopped"
     assert len(model.server.requests) == 1
     assert res.error == (
-        "model call refused before it was sent: its worst case (max_tokens 20 at $1/1k "
+        "model call refused before it was sent: its worst case (max_tokens 20 at $1.00/1k "
         "output tokens is $0.02) exceeds the $0.01 left in the budget of charter/llm per run"
     )
     (d,) = ws.events("denial")

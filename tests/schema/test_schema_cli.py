@@ -72,7 +72,7 @@ def test_index_lists_every_schema_in_80_columns(cli, snapshot) -> None:  # type:
 def test_index_json_has_a_format_version(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("schema", "--format", "json")
     data = json.loads(r.stdout)
-    assert data["format_version"] == "1"
+    assert data["format_version"] == 1
     assert [s["file"] for s in data["schemas"]] == [js.filename(k) for k in js.kinds()]
 
 

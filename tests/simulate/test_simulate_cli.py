@@ -30,7 +30,7 @@ def test_scenario_json(cli: Any, ws: Path, snapshot: Any) -> None:
     r = cli("simulate", "morning", "-w", ws, "--format", "json")
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert data["format_version"] == "1"
+    assert data["format_version"] == 1
     (run,) = data["runs"]
     assert run["passed"] is True
     assert [e["outcome"] for e in run["timeline"]] == [

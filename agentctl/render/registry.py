@@ -1,0 +1,64 @@
+"""Renderers per report type: report → format → "module:function", imported when used.
+
+A command's `--format` choices and their help come from here, and a renderer is a pure
+function of the report object: `fn(report, *, color=False, **options) -> str`. Strings,
+not functions, so that reading the choices (every `agentctl --help`) imports no renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+Renderer = Callable[..., str]
+
+RENDERERS: dict[str, dict[str, str]] = {
+    "lint": {
+        "text": "agentctl.render.text:render_lint",
+        "json": "agentctl.render.json:render_lint",
+        "sarif": "agentctl.render.sarif:render_lint",
+        "github": "agentctl.render.github:render_lint",
+        "markdown": "agentctl.render.markdown:render_lint",
+    },
+    "simulation": {
+        "text": "agentctl.render.simulate_text:render_simulation",
+        "json": "agentctl.render.simulate_json:render_simulation",
+        "markdown": "agentctl.render.simulate_markdown:render_simulation",
+    },
+    "inventory": {
+        "text": "agentctl.render.inventory:render_text",
+        "json": "agentctl.render.inventory:render_json",
+    },
+    "run": {
+        "text": "agentctl.runtime.summary:render_text",
+        "json": "agentctl.runtime.summary:render_json",
+    },
+    "rule": {
+        "text": "agentctl.render.topics:rule_text",
+        "json": "agentctl.render.topics:rule_json",
+    },
+    "topic": {
+        "text": "agentctl.render.topics:topic_text",
+        "json": "agentctl.render.topics:topic_json",
+    },
+    "schemas": {
+        "text": "agentctl.render.topics:schemas_text",
+        "json": "agentctl.render.topics:schemas_json",
+    },
+    "init": {
+        "text": "agentctl.render.topics:init_text",
+        "json": "agentctl.render.topics:init_json",
+    },
+}
+
+
+def formats(report: str) -> list[str]:
+    """The `--format` choices of a report type, the default first."""
+    return list(RENDERERS[report])
+
+
+def renderer(report: str, fmt: str) -> Renderer:
+    module, _, name = RENDERERS[report][fmt].partition(":")
+    fn: Any = getattr(import_module(module), name)
+    return fn  # type: ignore[no-any-return]
