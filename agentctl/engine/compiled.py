@@ -24,6 +24,10 @@ class CompiledAction:
     value_expr: expr.Expr | None
     value_fast: Fast | None
     cost: Decimal | None  # None: unknown (the charter has no per-run USD budget)
+    # the invoked charter's input_schema (checked against the computed input) and whether
+    # it is paused (a paused charter refuses every run: the action would be refused)
+    schema: dict[str, Any] | None = None
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -
         elif isinstance(a.input, str):
             whole = expr.compile(a.input)
         target = a.invoke or a.escalate or (a.incident.title if a.incident else "")
+        invoked = ws.get(a.invoke) if a.invoke else None
         actions.append(
             CompiledAction(
                 a.type,
@@ -124,6 +129,8 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -
                 expr.compile(a.value_usd) if a.value_usd else None,
                 compile_fast(a.value_usd, _EVENT_ROOTS) if a.value_usd else None,
                 ws.action_cost(a),
+                invoked.doc.spec.input_schema if invoked is not None else None,
+                invoked is not None and invoked.doc.spec.paused,
             )
         )
     cond = expr.compile(spec.condition)
