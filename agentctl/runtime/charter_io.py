@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentctl.errors import UsageError
+from agentctl.errors import ConfigError, UsageError
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime import schemas
@@ -32,8 +32,20 @@ def _where(res: Resource[CharterDoc], field: str) -> str:
     return f"{res.location('spec', field)}: spec.{field}"
 
 
-def check_run_input(res: Resource[CharterDoc], payload: Any) -> None:
-    """`run --input`: a payload the charter does not accept is a usage error (exit 2)."""
+def _unclean(res: Resource[CharterDoc], broken: frozenset[str]) -> str | None:
+    """A charter kept despite unknown fields (so that lint reports no knock-on findings)
+    never runs: the misspelt field may be the budget or the pause that should hold it."""
+    if res.ref not in broken:
+        return None
+    return f"{res.ref} did not load cleanly (an unknown field): it does not run until fixed"
+
+
+def check_run_input(res: Resource[CharterDoc], payload: Any, broken: frozenset[str]) -> None:
+    """`run`: a charter that did not load cleanly is a configuration error, and a payload
+    it does not accept a usage error (both exit 2, before anything is recorded)."""
+    unclean = _unclean(res, broken)
+    if unclean is not None:
+        raise ConfigError(unclean, hint=f"'agentctl lint' shows the findings in {res.file}")
     bad = input_problems(res.doc, payload)
     if bad:
         raise UsageError(
@@ -42,8 +54,12 @@ def check_run_input(res: Resource[CharterDoc], payload: Any) -> None:
         )
 
 
-def ask_denied(res: Resource[CharterDoc], payload: Any) -> Denied | None:
-    """An ask whose payload the provider does not accept: refused before it runs."""
+def ask_denied(res: Resource[CharterDoc], payload: Any, broken: frozenset[str]) -> Denied | None:
+    """An ask the provider cannot take (it did not load cleanly, or the payload breaks its
+    input_schema): refused before it runs."""
+    unclean = _unclean(res, broken)
+    if unclean is not None:
+        return Denied(unclean, rule="charter-invalid", hint=f"see {res.file}")
     bad = input_problems(res.doc, payload)
     if not bad:
         return None

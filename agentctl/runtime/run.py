@@ -71,7 +71,7 @@ def run_charter(
     committed at that git revision, from a temporary checkout (`workspace` is expected to
     be loaded at the same revision)."""
     res = find_charter(workspace, charter)
-    check_run_input(res, payload)
+    check_run_input(res, payload, workspace.broken)
     environ = dict(os.environ if environ is None else environ)
     if today is None:
         from zoneinfo import ZoneInfo

@@ -308,7 +308,7 @@ class AgentRun:
         if isinstance(found, Denied):
             raise self._deny(found, target_ref, payload)
         contract, target = found
-        refused = charter_io.ask_denied(target, payload)
+        refused = charter_io.ask_denied(target, payload, s.cfg.workspace.broken)
         if refused is not None:
             raise self._deny(refused, target_ref, payload)
         spent = Decimal(0)
