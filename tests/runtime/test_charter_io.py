@@ -89,3 +89,21 @@ def test_an_output_that_breaks_the_schema_fails_the_run(ws: Ws) -> None:
 def test_no_schema_accepts_any_object(ws: Ws) -> None:
     ws.add(charter("free", tools="[sys.read]"))
     assert ws.run("free", {"anything": [1, 2]}).status == "ok"
+
+
+def test_an_invalid_schema_refuses_instead_of_crashing(ws: Ws) -> None:
+    """A schema that is not a JSON Schema (lint: schema-invalid) accepts nothing; before,
+    jsonschema's SchemaError escaped as an internal error."""
+    import pytest
+
+    from agentctl.errors import UsageError
+
+    ws.add(
+        charter("odd", tools="[sys.read]", output_schema="{type: objekt}"),
+        charter("odder", tools="[sys.read]", input_schema="{type: objekt}"),
+    )
+    res = ws.run("odd", {})
+    assert res.status == "error"
+    assert "the schema itself is invalid: at 'type': 'objekt'" in (res.error or "")
+    with pytest.raises(UsageError, match="the schema itself is invalid"):
+        ws.run("odder", {})
