@@ -396,7 +396,7 @@ def parse_bytes(data: bytes) -> tuple[list[RawDocument], list[YamlProblem]]:
     return list(parse_documents(text)), []
 
 
-_BLOCK_HEADER = re.compile(r"[|>][-+]?[1-9]|[|>][1-9]")
+_BLOCK_HEADER = re.compile(r"[|>][-+]?[1-9]")
 
 
 def scalar_spans(lines: list[str], node: ScalarNode) -> tuple[Span, ...]:
