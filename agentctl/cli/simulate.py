@@ -177,6 +177,8 @@ def _run(
         from agentctl.findings import Severity
 
         broken = any(f.severity is Severity.ERROR for c in cmps for f in c.findings)
+        # decisions the revision under review cannot make fail the run, as in simulate
+        broken = broken or any(c.head.unexpected_errors for c in cmps)
         failed = broken or (fail_on_flips and any(c.flips for c in cmps))
         return ExitCode.FINDINGS if failed else ExitCode.OK
     runs = []

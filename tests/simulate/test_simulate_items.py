@@ -117,3 +117,18 @@ def test_action_input_is_checked_against_the_charter_schema(cli: Any, ws: Path) 
         "'A-1' does not match '^SKU-[0-9]{4}$'"
     )
     assert first["values"]["expression"] == "charter/planner spec.input_schema"
+
+
+def test_compare_fails_when_the_new_revision_errors(cli: Any, git_repo: Path) -> None:
+    from support import commit_all
+
+    make_workspace(git_repo)
+    commit_all(git_repo, "base")
+    args = ("simulate", "--compare", "HEAD~1", "--rev", "HEAD", "-w", git_repo)
+    _break_condition(git_repo)
+    commit_all(git_repo, "a condition that fails on every event")
+    r = cli(*args)
+    assert r.exit_code == 1, r.stdout
+    # the reverse (the base errs, the change fixes it) is not a failure of the change
+    r = cli("simulate", "--compare", "HEAD", "--rev", "HEAD~1", "-w", git_repo)
+    assert r.exit_code == 0, r.stdout
