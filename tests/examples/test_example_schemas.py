@@ -176,3 +176,33 @@ def test_the_run_help_example_runs_on_the_example(cli: Any, tmp_path: Path) -> N
     r = cli(*args, "-w", REPO, "--ledger", tmp_path / "l.db", "--now", "2026-11-25T10:00:00Z")
     assert r.exit_code == 0, r.stderr
     assert "denied" not in r.stderr
+
+
+def test_a_simulated_restock_runs_without_a_refusal(ws: Any, cli: Any, tmp_path: Path) -> None:
+    """End to end: the planner, run with the input the retail scenario's first firing
+    computes (store S014), passes every schema on its way (before: store-0042 was refused
+    by inventory.get_stock's input_schema)."""
+    import sqlite3
+
+    run = _simulate(ws, "retail-three-weeks")
+    first = next(e.decision for e in run.timeline if e.decision.outcome == "fired")
+    (action,) = first.actions
+    db = tmp_path / "l.db"
+    r = cli(
+        "run",
+        action.target,
+        "-w",
+        REPO,
+        "--ledger",
+        db,
+        "--now",
+        "2026-11-25T10:00:00Z",
+        "--input",
+        json.dumps(action.input),
+    )
+    assert r.exit_code == 0, r.stderr
+    con = sqlite3.connect(db)
+    kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY seq")]
+    con.close()
+    assert "denial" not in kinds
+    assert kinds.count("tool_call") >= 2  # stock and forecast were read for that store
