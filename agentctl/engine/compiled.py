@@ -55,6 +55,7 @@ class CompiledPolicy:
     fire_uses_state: bool  # an input, value or approval expression reads `state`
     calendar: bool  # bounds, a budget or `state` need the day/hour/month counters
     fired_reason: str  # the reason of a plain firing ("escalate role/x, ...")
+    paused: tuple[str, ...] = ()  # the paused charters it invokes: it is suppressed, never fired
 
     def watches(self, event_type: str) -> bool:
         return event_type in self.on_exact or any(
@@ -171,6 +172,7 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -
         fire_uses_state=fire_uses_state,
         calendar=bounded or budgeted or uses_state or key_uses_state or fire_uses_state,
         fired_reason=", ".join(f"{c.type} {c.target}" for c in actions),
+        paused=tuple(c.target for c in actions if c.paused),
     )
 
 

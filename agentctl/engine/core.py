@@ -402,6 +402,17 @@ class Engine:
                     "remaining": _dur(left),
                 },
             )
+        if p.paused:
+            # the guard refuses every run of a paused charter: nothing would happen, so no
+            # cooldown, bound or budget is spent
+            return self._suppress(
+                ev,
+                p,
+                key,
+                "paused",
+                f"{', '.join(p.paused)} is paused: the action would be refused",
+                {"paused": ", ".join(p.paused)},
+            )
         if not p.calendar:
             return self._fire(ev, p, st, ks, key)
         day = self._roll(st, ts)
@@ -442,18 +453,6 @@ class Engine:
                         "cost": float(p.cost),
                     },
                 )
-        paused = [a.target for a in p.actions if a.paused]
-        if paused:
-            # the guard refuses every run of a paused charter: nothing would happen, so no
-            # cooldown, bound or budget is spent
-            return self._suppress(
-                ev,
-                p,
-                key,
-                "paused",
-                f"{', '.join(paused)} is paused: the action would be refused",
-                {"paused": ", ".join(paused)},
-            )
         return self._fire(ev, p, st, ks, key)
 
     def _fire(
@@ -608,6 +607,7 @@ def _plain_firing(p: CompiledPolicy) -> _Plain | None:
         or p.calendar
         or p.approvals
         or p.metric_names
+        or p.paused
         or any(a.input_fields or a.input_expr or a.value_expr for a in p.actions)
     ):
         return None

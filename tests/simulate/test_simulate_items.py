@@ -132,3 +132,28 @@ def test_compare_fails_when_the_new_revision_errors(cli: Any, git_repo: Path) ->
     # the reverse (the base errs, the change fixes it) is not a failure of the change
     r = cli("simulate", "--compare", "HEAD", "--rev", "HEAD~1", "-w", git_repo)
     assert r.exit_code == 0, r.stdout
+
+
+PLAIN = """\
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: plain, owner: role/store-manager}
+spec:
+  on: [pos.sale]
+  condition: metrics.risk >= 0.9
+  actions:
+    - invoke: charter/planner
+"""
+
+
+def test_a_plain_policy_on_a_paused_charter_is_suppressed(cli: Any, ws: Path) -> None:
+    """The engine's precomputed firing (no key, for:, cooldown, inputs or approvals) must
+    not skip the pause."""
+    write(ws / "policies/plain.yaml", PLAIN)
+    args = ("--policy", "plain", "-f", "json")
+    before = json.loads(_events(cli, ws, *args).stdout)["runs"][0]["policies"][0]
+    assert before["fired"] > 0
+    _pause(ws)
+    (after,) = json.loads(_events(cli, ws, *args).stdout)["runs"][0]["policies"]
+    assert after["fired"] == 0
+    assert after["suppressed_by"]["paused"] == before["fired"]
