@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 Pos = tuple[int, int]
+# (offset in the value, line, column, length): one source line of a multi-line scalar
+Span = tuple[int, int, int, int]
 
 
 class YMap(dict[str, Any]):
     """A mapping with the position of itself, of each key and of each value."""
 
-    __slots__ = ("kpos", "pos", "quoted", "vpos")
+    __slots__ = ("block", "kpos", "pos", "quoted", "vpos")
 
     def __init__(self, pos: Pos) -> None:
         super().__init__()
@@ -23,6 +25,9 @@ class YMap(dict[str, Any]):
         self.kpos: dict[str, Pos] = {}
         self.vpos: dict[str, Pos] = {}
         self.quoted: set[str] = set()  # keys whose value is a quoted single-line scalar
+        # keys whose string value spans lines (`|`, `>`, or a multi-line flow scalar):
+        # where each source line's text sits in the value; () when that is not exact
+        self.block: dict[str, tuple[Span, ...]] | None = None
 
 
 class YList(list[Any]):

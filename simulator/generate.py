@@ -3,7 +3,7 @@
 
     python simulator/generate.py            # writes simulator/fixtures/*.jsonl.gz
 
-Three weeks (2026-03-02 .. 2026-03-22, UTC) of traffic for the example workspace:
+Three weeks (2026-11-02 .. 2026-11-22, UTC: last month) of traffic for the example workspace:
 - retail.jsonl.gz: point-of-sale, supply-chain and weather events for two stores, and the
   forecasting job's hourly `forecast.stockout` per store and SKU (risk and reorder value);
   background noise plus planted episodes, per store and SKU, the retail scenario checks;
@@ -23,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "fixtures"
-START = datetime(2026, 3, 2, tzinfo=UTC)
+START = datetime(2026, 11, 2, tzinfo=UTC)
 DAYS = 21
-STORE = "store-0042"
+# ids as the connectors' schemas spell them (tests/examples checks): stores S014 and S002
+STORE = "S014"
 SKUS = [f"SKU-{1000 + i}" for i in range(24)]
 
 
@@ -50,25 +51,25 @@ def write(name: str, events: list[tuple[datetime, int, dict[str, object]]]) -> N
 
 # --- retail ---------------------------------------------------------------------------
 
-STORES = [STORE, "store-0117"]
+STORES = [STORE, "S002"]
 FORECAST = SKUS[:12]  # the fast movers the forecasting job scores every hour
 
 # (store, sku, start, end, risk, reorder value): the episodes the retail scenario expects;
 # each is one store and SKU, which the stockout-risk policy judges on its own (its key)
 EPISODES = [
-    # 03-03: held 3h at 12:00 → fired; the same SKU at the other store an hour later
+    # 11-03: held 3h at 12:00 → fired; the same SKU at the other store an hour later
     (STORE, "SKU-1003", at(1, 9), at(1, 14), 0.86, 1450.0),
-    ("store-0117", "SKU-1003", at(1, 10), at(1, 15), 0.84, 1300.0),
-    # 03-05: SKU-1007 flaps at 12:55, just before 3h ...
+    ("S002", "SKU-1003", at(1, 10), at(1, 15), 0.84, 1300.0),
+    # 11-05: SKU-1007 flaps at 12:55, just before 3h ...
     (STORE, "SKU-1007", at(3, 10), at(3, 12, 50), 0.88, 1800.0),
     (STORE, "SKU-1007", at(3, 13), at(3, 15), 0.9, 1800.0),  # ... and again: never fires
     (STORE, "SKU-1011", at(3, 11), at(3, 15), 0.83, 900.0),  # its neighbour fires at 14:00
-    # 03-09 → 03-10: store-manager, the 12h cooldown, and again twice
+    # 11-09 → 11-10: store-manager, the 12h cooldown, and again twice
     (STORE, "SKU-1005", at(7, 8), at(8, 14), 0.91, 3600.0),
-    # 03-12: a supplier delay puts five SKUs at risk at once; the policy's 4-a-day bound
-    *(("store-0117", f"SKU-100{i}", at(10, 6), at(10, 12), 0.87, 800.0) for i in range(5)),
-    # 03-16: a big order → the finance director
-    ("store-0117", "SKU-1009", at(14, 8), at(14, 13), 0.95, 62000.0),
+    # 11-12: a supplier delay puts five SKUs at risk at once; the policy's 4-a-day bound
+    *(("S002", f"SKU-100{i}", at(10, 6), at(10, 12), 0.87, 800.0) for i in range(5)),
+    # 11-16: a big order → the finance director
+    ("S002", "SKU-1009", at(14, 8), at(14, 13), 0.95, 62000.0),
 ]
 
 
@@ -175,9 +176,9 @@ def forecast(store: str, sku: str, risk: float, value: float) -> dict[str, objec
 # --- claims ---------------------------------------------------------------------------
 
 PLANTED_CLAIMS = [
-    (at(2, 10, 15), "CLM-900001", 7500.0),  # adjuster approves
-    (at(4, 15, 40), "CLM-900002", 42000.0),  # above the adjuster: claims-director
-    (at(9, 11, 5), "CLM-900003", 180000.0),  # above everyone: escalated, no approver
+    (at(2, 10, 15), "CLM-20269001", 7500.0),  # adjuster approves
+    (at(4, 15, 40), "CLM-20269002", 42000.0),  # above the adjuster: claims-director
+    (at(9, 11, 5), "CLM-20269003", 180000.0),  # above everyone: escalated, no approver
 ]
 
 
@@ -196,7 +197,7 @@ def claims(rng: random.Random) -> None:
                     "type": "claim.submitted",
                     "data": {
                         "claim_id": cid,
-                        "member_id": f"M-{rng.randint(10000, 99999)}",
+                        "member_id": f"M-{rng.randint(10000, 99999):07d}",
                         "billed_usd": billed,
                         "procedure_codes": rng.sample(["99213", "80053", "71046", "93000"], 2),
                         "channel": rng.choice(["portal", "provider", "mail"]),
@@ -212,12 +213,12 @@ def claims(rng: random.Random) -> None:
             )
             # mostly routine claims; large ones (>= $5,000) stay rare
             billed = min(round(rng.lognormvariate(5.9, 0.8), 2), 4900.0)
-            claim(t, f"CLM-{100000 + n}", billed)
+            claim(t, f"CLM-2026{n:04d}", billed)
     for t, cid, billed in PLANTED_CLAIMS:
         claim(t, cid, billed)
     # a hailstorm: 40 large claims in one afternoon exhaust the policy's daily budget
     for i in range(40):
-        claim(at(10, 13) + timedelta(minutes=3 * i), f"CLM-95{i:04d}", 5200.0 + 37 * i)
+        claim(at(10, 13) + timedelta(minutes=3 * i), f"CLM-202695{i:02d}", 5200.0 + 37 * i)
     write("claims.jsonl.gz", events)
 
 
@@ -264,7 +265,7 @@ def support(rng: random.Random) -> None:
             at(day, 15, 30),
             "ticket.updated",
             {
-                "ticket_id": f"T-SLA-{day}",
+                "ticket_id": f"T-{61000 + day}",
                 "intent": "billing",
                 "waiting_minutes": 265,
                 "status": "open",
@@ -274,7 +275,7 @@ def support(rng: random.Random) -> None:
         at(5, 11, 12),
         "ticket.updated",
         {
-            "ticket_id": "T-HUMAN-1",
+            "ticket_id": "T-62001",
             "intent": "refund",
             "waiting_minutes": 35,
             "status": "open",
@@ -286,14 +287,14 @@ def support(rng: random.Random) -> None:
     add(
         at(6, 9),
         "ticket.opened",
-        {"ticket_id": "T-CHASE-1", "intent": "shipping", "waiting_minutes": 0, "status": "open"},
+        {"ticket_id": "T-63001", "intent": "shipping", "waiting_minutes": 0, "status": "open"},
     )
     for waited in (250, 290, 400, 560):
         add(
             at(6, 9) + timedelta(minutes=waited),
             "ticket.updated",
             {
-                "ticket_id": "T-CHASE-1",
+                "ticket_id": "T-63001",
                 "intent": "shipping",
                 "waiting_minutes": waited,
                 "status": "open",
@@ -305,7 +306,7 @@ def support(rng: random.Random) -> None:
             at(12, 14, 2 * i),
             "ticket.updated",
             {
-                "ticket_id": f"T-OUT-{i:03d}",
+                "ticket_id": f"T-{64000 + i}",
                 "intent": "technical",
                 "waiting_minutes": 250 + i,
                 "status": "open",

@@ -37,7 +37,7 @@ def command(
 
     check_format(format, "lint")
     if list_rules:
-        emit(_rule_table(all_rules()))
+        emit(_rule_list(all_rules(), format))
         return ExitCode.OK
     rules = all_rules()
     for rid in [*select, *ignore]:
@@ -70,6 +70,32 @@ def command(
 
         write_step_summary(report, os.environ)
     return ExitCode.FINDINGS if report.failed(strict) else ExitCode.OK
+
+
+def _rule_list(rules: Mapping[str, Rule], format: str) -> str:
+    """The rules as JSON (with format_version) or as text; SARIF carries its rules in
+    every report's tool.driver.rules, so it and the other formats list them as text."""
+    if format != "json":
+        return _rule_table(rules)
+    from agentctl.render.envelope import envelope
+    from agentctl.render.json import dumps
+
+    return dumps(
+        envelope(
+            {
+                "kind": "rules",
+                "rules": [
+                    {
+                        "id": r.id,
+                        "severity": r.severity.value,
+                        "category": r.category,
+                        "summary": r.summary,
+                    }
+                    for r in rules.values()
+                ],
+            }
+        )
+    )
 
 
 def _rule_table(rules: Mapping[str, Rule]) -> str:

@@ -32,7 +32,7 @@ def command(
     1 when the agent failed or the guard stopped it, 2 on usage or
     configuration errors, 130 when interrupted.
 
-    Example: agentctl run support-tier1 --input '{"ticket_id": "T-1001"}'
+    Example: agentctl run support-tier1 --input '{"ticket_id": "T-310452"}'
     """
     import datetime as dt
     import os

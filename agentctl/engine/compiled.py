@@ -24,6 +24,10 @@ class CompiledAction:
     value_expr: expr.Expr | None
     value_fast: Fast | None
     cost: Decimal | None  # None: unknown (the charter has no per-run USD budget)
+    # the invoked charter's input_schema (checked against the computed input) and whether
+    # it is paused (a paused charter refuses every run: the action would be refused)
+    schema: dict[str, Any] | None = None
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,7 @@ class CompiledPolicy:
     fire_uses_state: bool  # an input, value or approval expression reads `state`
     calendar: bool  # bounds, a budget or `state` need the day/hour/month counters
     fired_reason: str  # the reason of a plain firing ("escalate role/x, ...")
+    paused: tuple[str, ...] = ()  # the paused charters it invokes: it is suppressed, never fired
 
     def watches(self, event_type: str) -> bool:
         return event_type in self.on_exact or any(
@@ -115,6 +120,7 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -
         elif isinstance(a.input, str):
             whole = expr.compile(a.input)
         target = a.invoke or a.escalate or (a.incident.title if a.incident else "")
+        invoked = ws.get(a.invoke) if a.invoke else None
         actions.append(
             CompiledAction(
                 a.type,
@@ -124,6 +130,8 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -
                 expr.compile(a.value_usd) if a.value_usd else None,
                 compile_fast(a.value_usd, _EVENT_ROOTS) if a.value_usd else None,
                 ws.action_cost(a),
+                invoked.doc.spec.input_schema if invoked is not None else None,
+                invoked is not None and invoked.doc.spec.paused,
             )
         )
     cond = expr.compile(spec.condition)
@@ -164,6 +172,7 @@ def compile_policy(ws: Workspace, res: Resource[PolicyDoc], fast: bool = True) -
         fire_uses_state=fire_uses_state,
         calendar=bounded or budgeted or uses_state or key_uses_state or fire_uses_state,
         fired_reason=", ".join(f"{c.type} {c.target}" for c in actions),
+        paused=tuple(c.target for c in actions if c.paused),
     )
 
 

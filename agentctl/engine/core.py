@@ -24,9 +24,10 @@ from agentctl.engine.events import Event, doubles_in_place, format_ts
 from agentctl.engine.fastpath import Fallback, Fast
 from agentctl.engine.state import MAX_KEYS, KeyState, PolicyState
 from agentctl.model.types import format_duration, format_usd
+from agentctl.runtime import schemas
 
 OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
-SUPPRESS_REASONS = ("cooldown", "bound", "budget")
+SUPPRESS_REASONS = ("cooldown", "bound", "budget", "paused")
 ACTED = frozenset({"fired", "needs_approval", "escalated"})
 CENT = Decimal("0.01")
 _BOOL: tuple[type, ...] = (bool,)
@@ -63,7 +64,7 @@ class Decision:
     event_type: str
     policy: str
     outcome: str  # one of OUTCOMES
-    code: str  # suppressed: cooldown|bound|budget; error: key|condition|input|value|approval
+    code: str  # suppressed: cooldown|bound|budget|paused; error: key|condition|input|value|approval
     reason: str
     cost_usd: Decimal | None = None
     value_usd: Decimal | None = None
@@ -397,6 +398,17 @@ class Engine:
                     "remaining": _dur(left),
                 },
             )
+        if p.paused:
+            # the guard refuses every run of a paused charter: nothing would happen, so no
+            # cooldown, bound or budget is spent
+            return self._suppress(
+                ev,
+                p,
+                key,
+                "paused",
+                f"{', '.join(p.paused)} is paused: the action would be refused",
+                {"paused": ", ".join(p.paused)},
+            )
         if not p.calendar:
             return self._fire(ev, p, st, ks, key)
         day = self._roll(st, ts)
@@ -471,6 +483,11 @@ class Engine:
             except expr.CelError as exc:
                 code = "value" if where == "value" else "input"
                 return self._error(ev, p, code, source, f"{where}: {exc.message}", key)
+            if a.schema is not None and payload is not None:
+                bad = schemas.problems(a.schema, payload)
+                if bad:
+                    msg = f"not accepted by {a.target}'s input_schema: {'; '.join(bad)}"
+                    return self._error(ev, p, "input", f"{a.target} spec.input_schema", msg, key)
             planned.append(PlannedAction(a.type, a.target, payload, a.cost))
         cost = p.cost
         amount = value if any_value else cost
@@ -586,6 +603,7 @@ def _plain_firing(p: CompiledPolicy) -> _Plain | None:
         or p.calendar
         or p.approvals
         or p.metric_names
+        or p.paused
         or any(a.input_fields or a.input_expr or a.value_expr for a in p.actions)
     ):
         return None

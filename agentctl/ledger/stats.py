@@ -155,7 +155,9 @@ def build(
             v.latencies_ms.append(latency)
         elif kind in STEP_KINDS and status != "denied":
             v.actions += 1
-        if kind == "denial" or status == "denied":
+        # one denial is one `denial` event; the run_end (or step) that it ended carries
+        # status "denied" too and must not count it again
+        if kind == "denial":
             v.denials += 1
         if kind == "escalation":
             v.escalations += 1

@@ -66,6 +66,7 @@ def _load_rules() -> None:
         rules_hygiene,
         rules_load,
         rules_refs,
+        rules_schema,
         rules_time,
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 from agentctl import expr
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.index import Resource
-from agentctl.positions import YMap, key_path
+from agentctl.positions import Span, YMap, key_path
 
 
 def expressions(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
@@ -40,7 +40,9 @@ def expressions(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str
 
 
 def _location(res: Resource[Any], path: tuple[str | int, ...], column: int | None) -> Location:
-    """The place of the expression, moved to the column inside it when it is on one line."""
+    """The place of the expression, moved to the column inside it: exactly on one line,
+    through the loader's spans when the value spans lines (`|`, `>`, multi-line flow);
+    the value's start when neither is exact, never a column past the line's end."""
     loc = res.location(*path)
     if column is None:
         return loc
@@ -51,11 +53,22 @@ def _location(res: Resource[Any], path: tuple[str | int, ...], column: int | Non
     if not isinstance(parent, YMap) or not isinstance(last, str):
         return loc
     text = parent.get(last)
-    if not isinstance(text, str) or "\n" in text or (loc.line, loc.column) != parent.vpos[last]:
+    if not isinstance(text, str) or (loc.line, loc.column) != parent.vpos[last]:
+        return loc
+    if parent.block is not None and last in parent.block:
+        return _in_spans(loc, parent.block[last], column - 1)
+    if "\n" in text:
         return loc
     # the value starts at loc; a quote adds one column (escapes inside may shift it a little)
     shift = 1 if last in parent.quoted else 0
     return Location(loc.file, loc.line, loc.column + shift + column - 1, loc.rev)
+
+
+def _in_spans(loc: Location, spans: tuple[Span, ...], offset: int) -> Location:
+    for start, line, col, length in spans:
+        if start <= offset < start + length:
+            return Location(loc.file, line, col + offset - start, loc.rev)
+    return loc
 
 
 def cel_findings(res: Resource[Any]) -> Iterator[Finding]:

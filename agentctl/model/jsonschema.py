@@ -86,6 +86,8 @@ FIELD_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("CharterSpec", "escalation"): "roles to notify, in order, when the agent is stuck",
     ("CharterSpec", "credential"): "the agent's machine credential and its lifetime",
     ("CharterSpec", "paused"): "a paused charter refuses to run",
+    ("CharterSpec", "input_schema"): "JSON Schema of the task input (run, asks, policy actions)",
+    ("CharterSpec", "output_schema"): "JSON Schema of the agent's output",
     ("Incident", "title"): "the incident's title",
     ("Incident", "severity"): "low, medium, high or critical",
     ("Action", "invoke"): "run a charter: charter/NAME",

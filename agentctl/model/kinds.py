@@ -217,6 +217,10 @@ class CharterSpec(Strict):
     credential: Credential | None = None
     review_by: Date | None = Field(None, description="when the permissions must be reviewed")
     paused: bool = False
+    # What the agent accepts and returns (JSON Schema): `run --input`, asks from other
+    # agents and simulated policy actions are checked against them. None: any object.
+    input_schema: dict[str, JsonValue] | None = None
+    output_schema: dict[str, JsonValue] | None = None
 
 
 # --- Policy --------------------------------------------------------------------------

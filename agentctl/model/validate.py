@@ -90,14 +90,19 @@ def _loc(file: str, rev: str | None, raw: Any, loc: tuple[Any, ...], key: bool) 
     return Location(file, pos[0], pos[1], rev)
 
 
+def _key_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The document's key path of a pydantic error location."""
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    # pydantic adds union member names (e.g. 'str', 'dict[str,str]') to loc: drop them.
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS)))
+
+
 def validation_findings(
     exc: ValidationError, model: type[BaseModel], raw: Any, file: str, rev: str | None, ref: str
 ) -> list[Finding]:
     findings = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # pydantic adds union member names (e.g. 'str', 'dict[str,str]') to loc: drop them.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS)))
+        loc = _key_loc(err["loc"])
         path = key_path(loc)
         etype = err["type"]
         if etype == "extra_forbidden":
@@ -240,4 +245,35 @@ def validate_document(
     try:
         return model.model_validate(raw), []
     except ValidationError as exc:
-        return None, validation_findings(exc, model, raw, file, rev, ref or "")
+        findings = validation_findings(exc, model, raw, file, rev, ref or "")
+        unknown = [_key_loc(e["loc"]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if len(unknown) < exc.error_count():
+            return None, findings
+    # Only unknown fields: keep the resource, validated without them (the findings stay
+    # errors). Dropping it would turn every reference to it, and from it, into knock-on
+    # findings (an unused connector, an unknown charter) that are not the user's mistake.
+    try:
+        return model.model_validate(_without(raw, unknown)), findings
+    except ValidationError:  # a key path that does not walk back (a union member): drop it
+        return None, findings
+
+
+def _without(raw: Any, locs: list[tuple[Any, ...]]) -> Any:
+    """A copy of `raw` without the keys at `locs` (the original keeps its positions)."""
+    drop: dict[Any, Any] = {}
+    for loc in locs:
+        node = drop
+        for part in loc[:-1]:
+            node = node.setdefault(part, {})
+        node[loc[-1]] = None
+
+    def copy(value: Any, plan: dict[Any, Any] | None) -> Any:
+        if plan is None:
+            return value
+        if isinstance(value, dict):
+            return {k: copy(v, plan.get(k)) for k, v in value.items() if plan.get(k, 1) is not None}
+        if isinstance(value, list):
+            return [copy(v, plan.get(i)) for i, v in enumerate(value)]
+        return value
+
+    return copy(raw, drop)

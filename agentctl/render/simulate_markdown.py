@@ -55,7 +55,14 @@ def _run(run: SimRun) -> str:
         ]
         for check in failed:
             out.append(f"- ❌ {_cell(check.expected())} — got: {_cell(check.got())}")
+    if run.unexpected_errors:
+        out.append(f"\n**Errors:** {run.unexpected_errors:,} decision(s) could not be made.")
     for p in run.policies:
+        if p.suppressed["paused"]:
+            out.append(
+                f"\n`{p.name}`: {p.suppressed['paused']:,} suppressed: the charter it "
+                "invokes is paused."
+            )
         if p.key is not None:
             evicted = f", {p.keys_evicted:,} evicted" if p.keys_evicted else ""
             out.append(

@@ -106,6 +106,8 @@ def _table(policies: list[PolicySummary]) -> list[str]:
         if p.key is not None:
             evicted = f", {p.keys_evicted:,} evicted" if p.keys_evicted else ""
             notes.append(f"per key {p.key} (peak {p.keys_peak:,} keys tracked{evicted})")
+        if p.suppressed["paused"]:
+            notes.append(f"{p.suppressed['paused']} suppressed: the charter invoked is paused")
         if p.first_error:
             notes.append(f"first error {p.first_error}")
         for n in notes:
@@ -143,6 +145,17 @@ def render_run(run: SimRun, *, color: bool = False, limit: int = 40) -> str:
     out.append("")
     out.append("per policy (suppressed by cooldown/bound/budget)")
     out.extend(_table(run.policies))
+    if run.unexpected_errors:
+        out.append("")
+        n = run.unexpected_errors
+        out.extend(
+            wrap(
+                f"{n:,} decision(s) could not be made: the run fails (see 'first error' above;"
+                " a scenario that expects errors says so with outcome: error)",
+                "errors: ",
+                2,
+            )
+        )
     if run.checks:
         failed = run.failed_checks
         out.append("")

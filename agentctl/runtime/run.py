@@ -13,6 +13,7 @@ from agentctl.errors import ConfigError, UsageError
 from agentctl.ledger import Ledger, new_trace_id
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
+from agentctl.runtime.charter_io import check_run_input
 from agentctl.runtime.errors import ToolError
 from agentctl.runtime.runtimes import prepare
 from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig, day_window
@@ -70,6 +71,7 @@ def run_charter(
     committed at that git revision, from a temporary checkout (`workspace` is expected to
     be loaded at the same revision)."""
     res = find_charter(workspace, charter)
+    check_run_input(res, payload, workspace.broken)
     environ = dict(os.environ if environ is None else environ)
     if today is None:
         from zoneinfo import ZoneInfo

@@ -17,11 +17,30 @@ def _validator(schema_json: str) -> Any:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
+def _checked(schema: dict[str, Any]) -> tuple[Any, str | None]:
+    """(a validator, None), or (None, why the schema is not a valid JSON Schema)."""
+    import jsonschema
+
+    try:
+        return _validator(json.dumps(schema, sort_keys=True)), None
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        return None, (f"at '{where}': {exc.message}" if where else exc.message)
+
+
+def schema_error(schema: dict[str, Any]) -> str | None:
+    """Why `schema` is not a valid JSON Schema (None: it is). Lint reports it."""
+    return _checked(schema)[1]
+
+
 def problems(schema: dict[str, Any], value: Any, limit: int = 3) -> list[str]:
-    """Messages for what in `value` breaks `schema` (empty: valid), most relevant first."""
+    """Messages for what in `value` breaks `schema` (empty: valid), most relevant first.
+    An invalid schema accepts nothing (lint's `schema-invalid` says why)."""
     if schema == {"type": "object"} and isinstance(value, dict):
         return []  # the default schema: skip the validator on the hot path
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    validator, problem = _checked(schema)
+    if problem is not None:
+        return [f"the schema itself is invalid: {problem}"]
     errors = sorted(validator.iter_errors(value), key=lambda e: (list(e.path), e.message))
     out = []
     for err in errors[:limit]:

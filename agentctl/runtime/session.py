@@ -18,7 +18,7 @@ from typing import Any
 from agentctl.ledger import LedgerEvent, LedgerWriter, format_ts, new_span_id, redact
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc
-from agentctl.runtime import schemas
+from agentctl.runtime import charter_io, schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
 from agentctl.runtime.guard import Counters, Guard, sla_check
 from agentctl.runtime.ratelimit import RateGate
@@ -308,6 +308,9 @@ class AgentRun:
         if isinstance(found, Denied):
             raise self._deny(found, target_ref, payload)
         contract, target = found
+        refused = charter_io.ask_denied(target, payload, s.cfg.workspace.broken)
+        if refused is not None:
+            raise self._deny(refused, target_ref, payload)
         spent = Decimal(0)
         if contract.doc.spec.cost_ceiling.per_day_usd is not None:
             s.cfg.writer.flush()  # this session's earlier requests count too
@@ -474,6 +477,9 @@ class AgentRun:
                 raise AgentFailed(
                     f"charter/{self.name} returned {type(output).__name__}, expected an object"
                 )
+            broken = charter_io.output_error(self.charter, output)
+            if broken is not None:
+                raise AgentFailed(broken)
             r.output = output
             r.status = "stopped" if self.stopped else "ok"
             if self.stopped:

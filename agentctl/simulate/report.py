@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl.engine.compiled import CompiledPolicy
-from agentctl.engine.core import ACTED, Decision
+from agentctl.engine.core import ACTED, SUPPRESS_REASONS, Decision
 from agentctl.engine.events import Event, format_ts
 from agentctl.findings import Finding, Location, Severity
 from agentctl.simulate.expect import Check
@@ -34,9 +34,7 @@ class PolicySummary:
             ("fired", "needs_approval", "escalated", "suppressed", "error"), 0
         )
     )
-    suppressed: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("cooldown", "bound", "budget"), 0)
-    )
+    suppressed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUPPRESS_REASONS, 0))
     approvers: dict[str, int] = field(default_factory=dict)  # role (or "nobody") → decisions
     spend: Decimal = Decimal(0)
     peak_day: str | None = None
@@ -129,9 +127,17 @@ class SimRun:
         return [c for c in self.checks if not c.passed]
 
     @property
+    def unexpected_errors(self) -> int:
+        """Decisions that could not be made (a condition, key, input or approval failed),
+        except in policies whose errors the scenario counts on purpose (`outcome: error`)."""
+        pinned = {c.policy for c in self.checks if c.outcome == "error"}
+        return sum(p.counts["error"] for p in self.policies if p.name not in pinned)
+
+    @property
     def failed(self) -> bool:
         errors = any(f.severity is Severity.ERROR for f in self.findings)
-        return bool(self.failed_checks) or errors or self.findings_dropped > 0
+        broken = self.unexpected_errors > 0
+        return bool(self.failed_checks) or errors or broken or self.findings_dropped > 0
 
 
 class Collector:

@@ -56,6 +56,8 @@ class Simulation:
         if self.comparisons is not None:
             cmps = self.comparisons
             broken = any(f.severity is Severity.ERROR for c in cmps for f in c.findings)
+            # decisions the revision under review cannot make fail the run, as in simulate
+            broken = broken or any(c.head.unexpected_errors for c in cmps)
             return broken or (fail_on_flips and any(c.flips for c in cmps))
         return any(r.failed for r in self.runs)
 

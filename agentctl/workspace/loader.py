@@ -281,8 +281,9 @@ def _build_workspace(source: Source) -> LoadResult:
                 continue
             model, problems2 = validate_document(doc.data, sf.path, rev, doc.line)
             findings.extend(problems2)
-            if model is None:
+            if model is None or problems2:  # kept with unknown fields: still not clean
                 broken.add(_ref_of(doc.data))
+            if model is None:
                 continue
             if isinstance(model, WorkspaceDoc):
                 if sf.path == SETTINGS_FILE and settings is None:

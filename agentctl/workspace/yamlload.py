@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from agentctl.positions import YList, YMap
+from agentctl.positions import Span, YList, YMap
 
 try:
     from yaml import CBaseLoader as _Loader
@@ -112,7 +112,9 @@ def resolve_plain(value: str) -> Any:
 class _Builder:
     """Turns composed nodes into YMap/YList/scalars, collecting problems as it goes."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+        self._lines: list[str] | None = None
         self.problems: list[YamlProblem] = []
         self.memo: dict[int, Any] = {}
         self.active: set[int] = set()
@@ -219,12 +221,21 @@ class _Builder:
             vm = vnode.start_mark
             if vnode.tag == _STR and vnode.style in ('"', "'"):
                 out.quoted.add(k)
+            if type(vnode) is ScalarNode and vnode.end_mark.line != vm.line:
+                if out.block is None:
+                    out.block = {}
+                out.block[k] = self._spans(vnode)
             out.kpos[k] = (km.line + 1, km.column + 1)
             out.vpos[k] = (vm.line + 1, vm.column + 1)
             dict.__setitem__(out, k, self.build(vnode))
         for knode, vnode in merges:
             self._merge(out, knode, vnode)
         return out
+
+    def _spans(self, node: ScalarNode) -> tuple[Span, ...]:
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return scalar_spans(self._lines, node)
 
     def _merge(self, out: YMap, knode: Node, vnode: Node) -> None:
         sources = vnode.value if type(vnode) is SequenceNode else [vnode]
@@ -334,7 +345,7 @@ def parse_documents(text: str) -> Iterator[RawDocument]:
             node = loader.get_node()
             if node is None:  # pragma: no cover - check_node said there was one
                 break
-            builder = _Builder()
+            builder = _Builder(text)
             line = node.start_mark.line + 1
             try:
                 data = builder.build(node)
@@ -383,3 +394,81 @@ def parse_bytes(data: bytes) -> tuple[list[RawDocument], list[YamlProblem]]:
         assert problem is not None
         return [], [problem]
     return list(parse_documents(text)), []
+
+
+_BLOCK_HEADER = re.compile(r"[|>][-+]?[1-9]")
+
+
+def scalar_spans(lines: list[str], node: ScalarNode) -> tuple[Span, ...]:
+    """Where each source line of a multi-line scalar sits in its value, so a column inside
+    the value (a CEL error) maps back to line:column. Rebuilt from the source with YAML's
+    folding rules and checked against the value: () whenever the two disagree (escapes,
+    an explicit indentation indicator, tabs), and the caller falls back to the value's start.
+    """
+    value: str = node.value
+    first, last = node.start_mark.line, node.end_mark.line
+    style = node.style
+    if last >= len(lines) or "\t" in value:
+        return ()
+    parts: list[tuple[int, int, str, bool]] = []  # (line, 0-based column, text, more-indented)
+    if style in ("|", ">"):
+        if _BLOCK_HEADER.match(lines[first][node.start_mark.column :]):
+            return ()
+        indent = None
+        for n in range(first + 1, min(last + 1, len(lines))):
+            raw = lines[n]
+            if not raw.strip():
+                parts.append((n, 0, "", False))
+                continue
+            if indent is None:
+                indent = len(raw) - len(raw.lstrip(" "))
+            if len(raw) - len(raw.lstrip(" ")) < indent:
+                break
+            parts.append((n, indent, raw[indent:], raw[indent : indent + 1] == " "))
+    else:
+        quoted = 1 if style in ('"', "'") else 0
+        for n in range(first, last + 1):
+            raw = lines[n]
+            start = node.start_mark.column + quoted if n == first else 0
+            end = node.end_mark.column - quoted if n == last else len(raw)
+            piece = raw[start:end]
+            text = piece.strip(" ")
+            col = start + (len(piece) - len(piece.lstrip(" "))) if text else 0
+            parts.append((n, col, text, False))
+    return _check(value, _place(parts, style == "|", style in ("|", ">")), parts)
+
+
+def _place(parts: list[tuple[int, int, str, bool]], literal: bool, block: bool) -> list[int]:
+    """The offset in the value of each part's text, by YAML's line folding."""
+    offsets: list[int] = []
+    pos = 0
+    empties = 0
+    prev: tuple[int, int, str, bool] | None = None
+    for part in parts:
+        if not part[2]:
+            empties += 1
+            offsets.append(-1)
+            continue
+        if prev is None:
+            pos += empties if block else 0
+        elif literal or part[3] or prev[3]:
+            pos += 1 + empties
+        else:
+            pos += empties or 1
+        offsets.append(pos)
+        pos += len(part[2])
+        prev, empties = part, 0
+    return offsets
+
+
+def _check(
+    value: str, offsets: list[int], parts: list[tuple[int, int, str, bool]]
+) -> tuple[Span, ...]:
+    spans = []
+    for off, (line, col, text, _) in zip(offsets, parts, strict=True):
+        if not text:
+            continue
+        if value[off : off + len(text)] != text:
+            return ()
+        spans.append((off, line + 1, col + 1, len(text)))
+    return tuple(spans)

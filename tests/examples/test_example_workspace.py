@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from support import REPO, agentctl_bin, write
 
-# Dates the example must be clean on: the day it was written, mid-way, and a year later
-# (lint judges credentials and reviews against --today; short-lived dates show up here).
-TODAYS = ["2026-11-25", "2027-06-01", "2027-11-25"]
+# Dates the example must be clean on: the first recorded event, the day it was written,
+# and the last day before its 90-day credentials (issued 2026-11-01, expiring 2027-01-30)
+# enter lint's 14-day warning. Rotating them is part of keeping the example true to life.
+TODAYS = ["2026-11-02", "2026-11-29", "2027-01-15"]
+FIXTURE_DAYS = ("2026-11-02", "2026-11-22")  # simulator/fixtures: the three weeks recorded
 
 EXPECTED: dict[str, set[str]] = {
     "Role": {
@@ -96,7 +98,7 @@ def test_lint_is_clean(cli: Any, today: str) -> None:
 
 
 def test_lint_has_no_info_findings(cli: Any) -> None:
-    data = _lint_json(cli, "--today", "2026-11-25")
+    data = _lint_json(cli, "--today", "2026-11-29")
     assert [(f["code"], f["message"]) for f in data["findings"]] == []
 
 
@@ -191,18 +193,40 @@ def test_red_team_cases(ws: Any) -> None:
 
 
 def test_budgets_and_dates_are_sensible(ws: Any) -> None:
-    from datetime import date
+    from datetime import date, timedelta
 
+    first, last = (date.fromisoformat(d) for d in FIXTURE_DAYS)
     for ch in ws.charters:
         spec = ch.doc.spec
         assert spec.budget.per_run.usd is not None and spec.budget.per_day.usd is not None
         assert 0 < spec.budget.per_run.usd <= spec.budget.per_day.usd, ch.name
         assert spec.credential is not None and spec.review_by is not None, ch.name
-        assert spec.credential.issued <= date(2026, 11, 25) < spec.credential.expires
+        # rotated every 90 days, and valid over the recorded events and today
+        assert spec.credential.lifetime <= timedelta(days=90), ch.name
+        assert spec.credential.issued <= first and date(2026, 11, 29) < spec.credential.expires
         assert spec.review_by > date(2027, 11, 25), ch.name
     for ct in ws.contracts:
         assert ct.doc.spec.valid is not None
-        assert ct.doc.spec.valid.from_ <= date(2026, 11, 25) < ct.doc.spec.valid.until
+        # the recorded events fall inside every contract's validity
+        assert ct.doc.spec.valid.from_ <= first and last < ct.doc.spec.valid.until, ct.name
+
+
+def test_fixtures_are_dated_as_documented() -> None:
+    import gzip
+
+    for name in ("retail", "claims", "support"):
+        with gzip.open(REPO / "simulator/fixtures" / f"{name}.jsonl.gz", "rt") as fh:
+            days = {json.loads(line)["ts"][:10] for line in fh}
+        assert (min(days), max(days)) == FIXTURE_DAYS, name
+
+
+def test_credentials_need_rotating_after_90_days(cli: Any) -> None:
+    """Non-vacuous: the dates above are real limits, not a lifetime that hides them."""
+    warned = _lint_json(cli, "--today", "2027-01-16")
+    assert [f["code"] for f in warned["findings"]] == ["credential-expiring"] * 8
+    expired = _lint_json(cli, "--today", "2027-01-31")
+    assert [f["code"] for f in expired["findings"]] == ["credential-expired"] * 8
+    assert expired["_exit"] == 1
 
 
 def test_intake_eligibility_contract(ws: Any) -> None:

@@ -172,7 +172,8 @@ def test_lint_checks_the_key_expression(cli: Any, ws: Path) -> None:
 def test_a_key_error_at_run_time_is_an_error_decision(cli: Any, ws: Path) -> None:
     _keyed(ws, "key: event.data.region")
     r = cli("simulate", "--events", ws / "simulator/stores.jsonl", "-w", ws, "-f", "json")
-    assert r.exit_code == 0
+    # errors are decisions, and a run with errors fails (issue 8, item 17)
+    assert r.exit_code == 1
     (summary,) = json.loads(r.stdout)["runs"][0]["policies"]
     assert summary["error"] == len(EVENTS)
     assert "key: " in summary["first_error"] and "no such key" in summary["first_error"]

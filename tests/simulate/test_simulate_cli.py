@@ -145,7 +145,8 @@ def test_runtime_cel_errors_are_decisions(cli: Any, ws: Path) -> None:
     p = ws / "policies/stockout.yaml"
     p.write_text(p.read_text().replace("metrics.risk >= 0.8", "metrics.nope >= 0.8"))
     r = cli("simulate", "--events", ws / "simulator/events.jsonl", "-w", ws, "-f", "json")
-    assert r.exit_code == 0
+    # errors are decisions, and a run with errors fails (issue 8, item 17)
+    assert r.exit_code == 1
     summary = json.loads(r.stdout)["runs"][0]["policies"][0]
     assert summary["error"] == len(EVENTS)
     assert "no such key" in summary["first_error"]

@@ -21,7 +21,9 @@ STOCK: dict[tuple[str, str], tuple[int, int, int, float, float]] = {
     ("S031", "UMB-COMPACT-BLK"): (75, 0, 40, 4.0, 1.0),
     ("S031", "FLASH-LED-2"): (210, 0, 50, 5.0, 1.5),
 }
-CATALOG = {sku for _, sku in STOCK}
+# the item master: the SKUs stocked above, and the fast movers (SKU-1000 .. SKU-1023)
+# whose forecasts the simulator's recorded events carry
+CATALOG = {sku for _, sku in STOCK} | {f"SKU-{1000 + i}" for i in range(24)}
 # The aggregate row the inventory system keeps per store (all SKUs, in pallets).
 STORE_TOTAL = "STORE-TOTAL"
 
