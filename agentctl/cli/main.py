@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "run": "agentctl.cli.run",
     "ledger": "agentctl.cli.ledger",
     "simulate": "agentctl.cli.simulate",
+    "diff": "agentctl.cli.diff",
 }
 
 INTERNAL_ERROR = 3

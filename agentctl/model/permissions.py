@@ -1,0 +1,72 @@
+"""Effective permissions: the one meaning of a grant.
+
+A charter's `tools:` holds grants of three forms: a scope (`inventory.read`), one operation
+(`inventory.get_stock`) or every operation of a connector (`inventory.*`). What the grant
+*means* is the set of operations the charter can reach through it, each with its
+connector, scope, effect and data classes. Lint, the guard, contracts, `inventory` and
+`diff` ask this module, so a connector that adds an operation under a granted scope
+changes every such charter's permissions, everywhere at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentctl.model.index import OperationRef, Workspace
+from agentctl.model.kinds import CharterDoc
+
+EFFECT_RANK = {"read": 0, "write": 1, "destructive": 2}
+SENSITIVE_PREFIXES = ("pii", "phi")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One operation a charter can reach, and the grants that reach it."""
+
+    operation: str  # connector.operation
+    connector: str
+    scope: str
+    effect: str  # read | write | destructive
+    data_classes: tuple[str, ...]
+    grants: tuple[str, ...]  # the `tools:` entries that open it
+
+    @property
+    def writes(self) -> bool:
+        return self.effect != "read"
+
+
+def effective_permissions(ws: Workspace, charter: CharterDoc) -> dict[str, Permission]:
+    """Every operation `charter` can reach in `ws`, by `connector.operation`, sorted."""
+    found: dict[str, tuple[OperationRef, list[str]]] = {}
+    for grant in charter.spec.tools:
+        for ref in ws.operations_for(grant):
+            entry = found.setdefault(ref.qualified, (ref, []))
+            if grant not in entry[1]:
+                entry[1].append(grant)
+    out: dict[str, Permission] = {}
+    for name in sorted(found):
+        ref, grants = found[name]
+        op = ref.op
+        out[name] = Permission(
+            name,
+            ref.connector.name,
+            op.scope,
+            op.effect,
+            tuple(sorted(op.data_classes)),
+            tuple(grants),
+        )
+    return out
+
+
+def scopes_reached(perms: dict[str, Permission]) -> set[str]:
+    return {p.scope for p in perms.values()}
+
+
+def covers(perms: dict[str, Permission], grant: str, ws: Workspace) -> list[str]:
+    """The operations `grant` opens that `perms` does not reach (empty: fully covered).
+    What a contract's `scopes:` entry asks of its provider, in operations."""
+    return sorted(ref.qualified for ref in ws.operations_for(grant) if ref.qualified not in perms)
+
+
+def is_sensitive(data_class: str) -> bool:
+    return data_class.split(".", 1)[0] in SENSITIVE_PREFIXES
