@@ -32,7 +32,7 @@ def command(
     Example: agentctl diff origin/main --format markdown --fail-on high
     """
     from agentctl.cli.common import load, workspace_root
-    from agentctl.diff import diff
+    from agentctl.diff import attach_impact, changed_policies, diff
     from agentctl.errors import ExitCode, UsageError
     from agentctl.render import diff_github, diff_json, diff_markdown, diff_text
     from agentctl.workspace.revisions import merge_base
@@ -46,6 +46,17 @@ def command(
     new = load(workspace, head)
     shown_base = base or f"{base_rev[:12]} (merge base)"
     report = diff(old.workspace, new.workspace, shown_base, head or "working tree")
+    policies = changed_policies(report)
+    if policies:  # replay the scenarios through both revisions (docs/diff.md)
+        from agentctl.simulate.impact import policy_impact
+
+        impact = policy_impact(old.workspace, new.workspace, root, policies)
+        attach_impact(
+            report,
+            new.workspace,
+            {k: v.flips for k, v in impact.items()},
+            {k: v.failed for k, v in impact.items()},
+        )
     if format == "github":
         from agentctl.cli.lint import _repo_prefix
 

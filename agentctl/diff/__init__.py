@@ -195,3 +195,33 @@ def _deletion_risk(old: Workspace, res: Resource[Any]) -> Risk:
         if gated:
             return Risk("high", "widening", f"deletes the gate of {', '.join(sorted(gated))}")
     return Risk("low", "narrowing", f"{res.kind} deleted")
+
+
+def changed_policies(report: DiffReport) -> list[str]:
+    """The policies whose decisions may differ: created, renamed or updated."""
+    return [
+        c.ref.split("/", 1)[1]
+        for c in report.changes
+        if c.kind == "Policy" and c.action in ("create", "rename", "update")
+    ]
+
+
+def attach_impact(
+    report: DiffReport,
+    new: Workspace,
+    flips: dict[str, list[str]],
+    failed: dict[str, list[str]],
+) -> None:
+    """Put the scenarios' verdicts on the policy changes: flips are shown, and expectations
+    that now fail make the change high risk (the scenario said what must happen)."""
+    for c in report.changes:
+        if c.kind != "Policy":
+            continue
+        name = c.ref.split("/", 1)[1]
+        c.flips = list(flips.get(name, []))
+        c.failed_expectations = list(failed.get(name, []))
+        if c.failed_expectations:
+            n = len(c.failed_expectations)
+            c.risks.append(Risk("high", "widening", f"{n} scenario expectation(s) now fail"))
+            c.approver = approver_for(new, c.owner)
+    report.changes.sort(key=lambda c: (RANK[c.level], c.ref))

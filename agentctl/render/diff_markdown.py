@@ -7,6 +7,8 @@ details are cut (with a pointer to the full report) before the table is.
 
 from __future__ import annotations
 
+import html
+
 from agentctl.diff import SYMBOLS, DiffReport, ResourceChange
 from agentctl.diff.fields import show
 
@@ -17,7 +19,11 @@ ICON = {"high": "🔴 high", "medium": "🟠 medium", "low": "⚪ low"}
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return f"<code>{_cell(text)}</code>"
 
 
 def _details(c: ResourceChange) -> str:
@@ -29,8 +35,8 @@ def _details(c: ResourceChange) -> str:
     if c.fields:
         out += ["", "| field | old | new |", "|---|---|---|"]
         for f in c.fields:
-            old, new = _cell(show(f.old))[:200], _cell(show(f.new))[:200]
-            out.append(f"| `{f.key}` | `{old}` | `{new}` |")
+            old, new = show(f.old)[:200], show(f.new)[:200]
+            out.append(f"| {_code(f.key)} | {_code(old)} | {_code(new)} |")
     if c.failed_expectations:
         out += ["", "Scenario expectations that now fail:"]
         out += [f"- {_cell(e)}" for e in c.failed_expectations]

@@ -18,7 +18,7 @@ def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
-def _clip(text: str, n: int = 60) -> str:
+def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -31,13 +31,20 @@ def _change(c: ResourceChange, color: bool) -> list[str]:
     where = c.file if not c.old_file or c.action == "rename" else f"{c.old_file} → {c.file}"
     lines.append(f"    {where}")
     for r in c.risks:
-        if r.level == "low" and r.direction == "neutral" and (c.fields or c.action != "update"):
+        if r.direction == "neutral" and (c.fields or c.action != "update"):
             continue  # said by the field changes below, or by the lines above
+        if c.failed_expectations and "expectation" in r.message:
+            continue  # listed below
         lines.extend(_wrap(f"{MARK[r.direction]} {r.message}", "    "))
     for f in c.fields:
-        lines.extend(
-            _wrap(f"{f.key}: {_clip(show(f.old), 30)} → {_clip(show(f.new), 30)}", "      ")
-        )
+        old, new = show(f.old), show(f.new)
+        one = f"      {f.key}: {old} → {new}"
+        if len(one) <= WIDTH:
+            lines.append(one)
+        else:
+            lines.append(f"      {f.key}:")
+            lines.append(_clip(f"        - {old}", WIDTH))
+            lines.append(_clip(f"        + {new}", WIDTH))
     if c.failed_expectations:
         lines.append(f"    {len(c.failed_expectations)} scenario expectation(s) now fail:")
         lines.extend(ln for e in c.failed_expectations for ln in _wrap(e, "      "))
