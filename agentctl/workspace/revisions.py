@@ -25,11 +25,17 @@ def _git(root: Path, *args: str) -> tuple[int, str]:
 
 def default_branch(root: Path) -> str | None:
     """origin's HEAD (origin/main), else the first of origin/main, origin/master, main,
-    master that exists."""
+    master that exists; never the branch being compared itself (a clone of a feature
+    branch points origin/HEAD at that branch)."""
+    current = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")[1]
+    candidates = []
     code, out = _git(root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
     if code == 0 and out:
-        return out
-    for name in ("origin/main", "origin/master", "main", "master"):
+        candidates.append(out)
+    candidates += ["origin/main", "origin/master", "main", "master"]
+    for name in candidates:
+        if current and name.removeprefix("origin/") == current:
+            continue
         if _git(root, "rev-parse", "--verify", "--quiet", name + "^{commit}")[0] == 0:
             return name
     return None
@@ -43,8 +49,9 @@ def merge_base(root: Path, head: str = "HEAD") -> str:
     branch = default_branch(root)
     if branch is None:
         hint = (
-            "this is a shallow clone without the default branch: "
-            "git fetch --no-tags origin main:refs/remotes/origin/main"
+            "this is a shallow clone without the default branch; fetch it with its history: "
+            "git fetch --no-tags --deepen=200 origin main:refs/remotes/origin/main "
+            "(or git fetch --unshallow), or pass BASE"
             if shallow
             else "name the base: agentctl diff BASE (e.g. agentctl diff main)"
         )
