@@ -65,6 +65,7 @@ def _load_rules() -> None:
         rules_cel,
         rules_hygiene,
         rules_load,
+        rules_permissions,
         rules_refs,
         rules_schema,
         rules_time,

@@ -10,6 +10,7 @@ from typing import Any
 from agentctl.findings import Finding, Severity
 from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.index import Resource, Workspace
+from agentctl.model.permissions import covers, effective_permissions
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -233,10 +234,9 @@ def contract_scope_not_held(ctx: LintContext) -> Iterator[Finding]:
         provider = ws.charter(res.doc.spec.provider)
         if provider is None:
             continue
-        held = {(o.connector.name, o.name) for o in ws.granted_operations(provider.doc)}
+        held = effective_permissions(ws, provider.doc)
         for i, scope in enumerate(res.doc.spec.scopes):
-            ops = {(o.connector.name, o.name) for o in ws.operations_for(scope)}
-            if not ops or not ops <= held:
+            if not ws.operations_for(scope) or covers(held, scope, ws):
                 yield finding(
                     "contract-scope-not-held",
                     res,

@@ -85,7 +85,9 @@ def test_a_connector_operation_under_a_granted_scope_names_every_charter(
     assert data["max_risk"] == "high"
     r = cli("diff", "HEAD~1", "HEAD", "-w", repo, "--fail-on", "high")
     assert r.exit_code == 1
-    assert r.stdout.startswith("3 changes: 2 high, 1 medium; approval needed from role/support-lead")
+    assert r.stdout.startswith(
+        "3 changes: 2 high, 1 medium; approval needed from role/support-lead"
+    )
 
 
 def test_a_wildcard_and_a_new_ssn_data_class_are_high(cli: Any, repo: Path) -> None:
@@ -177,7 +179,9 @@ def test_a_shallow_clone_says_which_fetch_is_needed(cli: Any, repo: Path, tmp_pa
     assert "Traceback" not in r.stderr
 
 
-def test_github_output_and_annotations(cli: Any, repo: Path, tmp_path: Path, monkeypatch: Any) -> None:
+def test_github_output_and_annotations(
+    cli: Any, repo: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
     edit(repo / "charters/claims-payout.yaml", "data_classes: [financial]", "data_classes: [phi]")
     commit_all(repo, "phi")
     out = tmp_path / "github_output"
