@@ -5,9 +5,8 @@ from pathlib import Path
 
 import typer
 
-from agentctl.cli.common import WorkspaceOpt, check_format, emit, format_option, use_color
+from agentctl.cli.common import WorkspaceOpt, check_format, emit, format_option, render
 
-FORMATS = ["text", "json", "markdown", "github"]
 LEVELS = ["high", "medium", "low"]
 
 
@@ -17,7 +16,7 @@ def command(
     ),
     head: str = typer.Argument(None, help="Head revision (default: the working tree)."),
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(FORMATS),
+    format: str = format_option("diff"),
     fail_on: str = typer.Option(
         None, "--fail-on", help="Exit 1 when a change is at this risk or higher: high|medium|low."
     ),
@@ -34,10 +33,9 @@ def command(
     from agentctl.cli.common import load, workspace_root
     from agentctl.diff import attach_impact, changed_policies, diff
     from agentctl.errors import ExitCode, UsageError
-    from agentctl.render import diff_github, diff_json, diff_markdown, diff_text
-    from agentctl.workspace.revisions import merge_base
+    from agentctl.workspace.revisions import merge_base, repo_prefix
 
-    check_format(format, FORMATS)
+    check_format(format, "diff")
     if fail_on is not None and fail_on not in LEVELS:
         raise UsageError(f"unknown risk level {fail_on!r}", hint="choose high, medium or low")
     root = workspace_root(workspace)
@@ -57,13 +55,7 @@ def command(
             {k: v.flips for k, v in impact.items()},
             {k: v.failed for k, v in impact.items()},
         )
-    if format == "github":
-        from agentctl.cli.lint import _repo_prefix
-
-        text = diff_github.render(report, prefix=_repo_prefix(root))
-    else:
-        renderer = {"text": diff_text, "json": diff_json, "markdown": diff_markdown}[format]
-        text = renderer.render(report, color=use_color())
+    text = render("diff", format, report, prefix=repo_prefix(root))
     emit(text)
     out = os.environ.get("GITHUB_OUTPUT")
     if out:

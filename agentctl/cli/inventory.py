@@ -23,6 +23,9 @@ def command(
     events they watch and how long a condition must hold; contracts consumer and
     provider; eval suites the charter they test and their number of cases.
 
+    `inventory charter/NAME` lists that charter's effective permissions: every
+    operation its grants reach, with effect, scope, data classes and the grant.
+
     Example: agentctl inventory charters --rev main
     """
     from agentctl.cli.common import load, note
@@ -30,6 +33,8 @@ def command(
     from agentctl.render import inventory as inv_render
 
     check_format(format, "inventory")
+    if kind is not None and kind.startswith("charter/"):
+        return _permissions(kind, workspace, rev, format)
     kinds = None
     if kind is not None:
         named = inv_render.kind_named(kind)
@@ -51,4 +56,21 @@ def command(
             f"agentctl: {errors} error(s) while loading: entries may be missing or incomplete;"
             " run 'agentctl lint'"
         )
+    return ExitCode.OK
+
+
+def _permissions(ref: str, workspace: Path | None, rev: str | None, format: str) -> int:
+    from agentctl.cli.common import load
+    from agentctl.errors import ExitCode, UsageError
+    from agentctl.model.permissions import CharterPermissions, effective_permissions
+
+    ws = load(workspace, rev).workspace
+    charter = ws.charter(ref)
+    if charter is None:
+        from agentctl.model.validate import did_you_mean
+
+        names = sorted(c.ref for c in ws.charters)
+        raise UsageError(f"no charter {ref!r}", hint=did_you_mean(ref, names) or ", ".join(names))
+    report = CharterPermissions(charter.ref, effective_permissions(ws, charter.doc))
+    emit(render("permissions", format, report))
     return ExitCode.OK

@@ -34,6 +34,7 @@ def command(
     from agentctl.cli.common import today as today_of
     from agentctl.errors import ExitCode, UsageError
     from agentctl.lint import all_rules, run_lint
+    from agentctl.workspace.revisions import repo_prefix
 
     check_format(format, "lint")
     if list_rules:
@@ -63,7 +64,7 @@ def command(
         from agentctl.workspace.loader import restrict
 
         report.findings = restrict(report.findings, workspace_root(workspace), paths)
-    report.repo_prefix = _repo_prefix(workspace_root(workspace))
+    report.repo_prefix = repo_prefix(workspace_root(workspace))
     emit(render("lint", format, report))
     if format == "github":
         from agentctl.render.github import write_step_summary
@@ -107,12 +108,3 @@ def _rule_table(rules: Mapping[str, Rule]) -> str:
         lines.append(f"{r.id}  ({r.severity.value})")
         lines.extend(textwrap.wrap(r.summary, 76, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
-
-
-def _repo_prefix(root: Path) -> str:
-    """The workspace folder relative to the enclosing git repository ("" at its root)."""
-    for folder in (root, *root.parents):
-        if (folder / ".git").exists():
-            rel = root.relative_to(folder).as_posix()
-            return "" if rel == "." else rel + "/"
-    return ""

@@ -35,6 +35,14 @@ class Permission:
         return self.effect != "read"
 
 
+@dataclass(frozen=True)
+class CharterPermissions:
+    """A charter's effective permissions, as `inventory charter/NAME` reports them."""
+
+    ref: str
+    operations: dict[str, Permission]
+
+
 def effective_permissions(ws: Workspace, charter: CharterDoc) -> dict[str, Permission]:
     """Every operation `charter` can reach in `ws`, by `connector.operation`, sorted."""
     found: dict[str, tuple[OperationRef, list[str]]] = {}

@@ -27,5 +27,5 @@ def findings(report: DiffReport) -> list[Finding]:
     return out
 
 
-def render(report: DiffReport, *, color: bool = False, prefix: str = "") -> str:
+def render(report: DiffReport, *, color: bool = False, prefix: str = "", **_: object) -> str:
     return render_findings(findings(report), prefix)

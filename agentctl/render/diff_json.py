@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentctl import FORMAT_VERSION, __version__
 from agentctl.diff import DiffReport, ResourceChange
 from agentctl.diff.fields import MISSING, show
+from agentctl.render.envelope import envelope
 from agentctl.render.json import dumps
 
 
@@ -52,18 +52,18 @@ def change_data(c: ResourceChange) -> dict[str, Any]:
     }
 
 
-def render(report: DiffReport, *, color: bool = False) -> str:
+def render(report: DiffReport, *, color: bool = False, **_: Any) -> str:
     return dumps(
-        {
-            "format_version": FORMAT_VERSION,
-            "tool": {"name": "agentctl", "version": __version__},
-            "kind": "diff",
-            "base": report.base,
-            "head": report.head,
-            "verdict": report.verdict(),
-            "max_risk": report.max_risk,
-            "approvers": report.approvers,
-            "counts": {lv: report.count(lv) for lv in ("high", "medium", "low")},
-            "changes": [change_data(c) for c in report.changes],
-        }
+        envelope(
+            {
+                "kind": "diff",
+                "base": report.base,
+                "head": report.head,
+                "verdict": report.verdict(),
+                "max_risk": report.max_risk,
+                "approvers": report.approvers,
+                "counts": {lv: report.count(lv) for lv in ("high", "medium", "low")},
+                "changes": [change_data(c) for c in report.changes],
+            }
+        )
     )

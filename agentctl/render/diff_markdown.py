@@ -8,6 +8,7 @@ details are cut (with a pointer to the full report) before the table is.
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from agentctl.diff import SYMBOLS, DiffReport, ResourceChange
 from agentctl.diff.fields import show
@@ -47,7 +48,7 @@ def _details(c: ResourceChange) -> str:
     return "\n".join(out)
 
 
-def render(report: DiffReport, *, color: bool = False) -> str:
+def render(report: DiffReport, *, color: bool = False, **_: Any) -> str:
     head = [
         MARKER,
         f"### agentctl diff: {report.verdict()}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from agentctl.diff import SYMBOLS, DiffReport, ResourceChange
 from agentctl.diff.fields import show
@@ -55,7 +56,7 @@ def _change(c: ResourceChange, color: bool) -> list[str]:
     return lines
 
 
-def render(report: DiffReport, *, color: bool = False) -> str:
+def render(report: DiffReport, *, color: bool = False, **_: Any) -> str:
     lines = [report.verdict(), f"{report.base} → {report.head}"]
     for c in report.changes:
         lines.append("")

@@ -30,6 +30,16 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.render.inventory:render_text",
         "json": "agentctl.render.inventory:render_json",
     },
+    "diff": {
+        "text": "agentctl.render.diff_text:render",
+        "json": "agentctl.render.diff_json:render",
+        "markdown": "agentctl.render.diff_markdown:render",
+        "github": "agentctl.render.diff_github:render",
+    },
+    "permissions": {
+        "text": "agentctl.render.permissions:render_text",
+        "json": "agentctl.render.permissions:render_json",
+    },
     "run": {
         "text": "agentctl.runtime.summary:render_text",
         "json": "agentctl.runtime.summary:render_json",

@@ -18,6 +18,7 @@ from typing import Any
 
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc, Limits
+from agentctl.model.permissions import covers, effective_permissions
 from agentctl.model.types import format_usd
 from agentctl.runtime.errors import Denied, Stopped
 
@@ -155,6 +156,12 @@ class Guard:
 
     # --- tool calls --------------------------------------------------------------------
 
+    def _contract_ops(self) -> frozenset[str]:
+        """The operations the contract's grants reach: scopes, `c.op` and `c.*` mean what
+        they mean in a charter's tools (agentctl/model/permissions.py)."""
+        grants = self.contract_scopes or frozenset()
+        return frozenset(r.qualified for g in grants for r in self.workspace.operations_for(g))
+
     def granted(self) -> dict[str, OperationRef]:
         if self._granted is None:
             ops = self.workspace.granted_operations(self.charter.doc)
@@ -196,7 +203,7 @@ class Guard:
                 data_class=bad[0] if bad else None,
                 hint=f"add {op.scope!r} to spec.tools of charter/{self.name} after review",
             )
-        if self.contract_scopes is not None and op.scope not in self.contract_scopes:
+        if self.contract_scopes is not None and name not in self._contract_ops():
             return Denied(
                 f"{name} needs scope {op.scope!r}, outside the contract this request is served "
                 f"under ({', '.join(sorted(self.contract_scopes))})",
@@ -359,8 +366,12 @@ class Guard:
                 hint="renew the contract's spec.valid period",
             )
         contract = valid[0]
-        provider_tools = set(target.doc.spec.tools)
-        uncovered = [s for s in contract.doc.spec.scopes if s not in provider_tools]
+        held = effective_permissions(self.workspace, target.doc)
+        uncovered = [
+            s
+            for s in contract.doc.spec.scopes
+            if not self.workspace.operations_for(s) or covers(held, s, self.workspace)
+        ]
         if uncovered:
             return Denied(
                 f"contract/{contract.name} covers {', '.join(uncovered)}, which {ref} is not "

@@ -67,3 +67,12 @@ def merge_base(root: Path, head: str = "HEAD") -> str:
             )
         raise GitError(f"{head} and {branch} have no common ancestor", hint="pass BASE")
     return out
+
+
+def repo_prefix(root: Path) -> str:
+    """The workspace folder relative to the enclosing git repository ("" at its root)."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            rel = root.relative_to(folder).as_posix()
+            return "" if rel == "." else rel + "/"
+    return ""
