@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from agentctl.findings import Finding, Severity
-from agentctl.lint import LintContext, finding, rule
+from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.permissions import EFFECT_RANK, effective_permissions
 
 W = Severity.WARNING
