@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from support import commit_all, git
 
 from agentctl import __version__
 from agentctl.cli.main import app
@@ -39,7 +40,10 @@ def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
     assert run.exit_code == 0, run.stderr
     trace = json.loads(run.stdout)["trace_id"]
     w = ["-w", str(ws)]
+    git(ws, "init", "-q", "-b", "main")
+    commit_all(ws, "the workspace init wrote")
     return {
+        "diff": ["diff", "HEAD", *w],
         "explain": ["explain", "unknown-role"],
         "help": ["help", "exit-codes"],
         "init": ["init", str(tmp_path / "other")],
