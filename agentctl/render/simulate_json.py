@@ -59,6 +59,8 @@ def compare_data(cmp: CompareRun) -> dict[str, Any]:
             "base": [p.to_dict() for p in cmp.base.policies],
             "head": [p.to_dict() for p in cmp.head.policies],
         },
+        "expectations": [c.to_dict() for c in cmp.head.checks],
+        "passed": not cmp.head.failed_checks,
         "findings": [f.to_dict() for f in cmp.findings],
     }
 

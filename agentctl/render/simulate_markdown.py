@@ -159,6 +159,15 @@ def _compare(cmp: CompareRun) -> str:
             out += ["| Flip | Time | Decision | Detail |", "|---|---|---|---|"]
         out.extend(_flip(f, with_key) for f in flips)
         out += ["", "</details>"]
+    failed = cmp.head.failed_checks
+    if cmp.head.checks:
+        n = len(cmp.head.checks)
+        out += [
+            "",
+            f"**Expectations at the new revision: {n - len(failed)} passed, "
+            f"{len(failed)} failed**" + (" ❌" if failed else ""),
+        ]
+        out += [f"- `{c.policy}`: expected {c.expected()}; got {c.got()}" for c in failed]
     return "\n".join(out) + "\n"
 
 

@@ -156,17 +156,7 @@ def render_run(run: SimRun, *, color: bool = False, limit: int = 40) -> str:
                 2,
             )
         )
-    if run.checks:
-        failed = run.failed_checks
-        out.append("")
-        out.append(f"expectations: {len(run.checks) - len(failed)} passed, {len(failed)} failed")
-        for c in run.checks:
-            mark = style("PASS", "green", color) if c.passed else style("FAIL", "red", color)
-            out.extend(wrap(c.expected(), f"  {mark} ", 7))
-            if not c.passed:
-                out.extend(wrap(c.got(), "       got: ", 12))
-                if c.location is not None:
-                    out.append(fit(f"       at {c.location}"))
+    out.extend(_expectations(run, color))
     if run.findings:
         out.append("")
         out.append(f"findings in the event stream ({len(run.findings) + run.findings_dropped})")
@@ -195,6 +185,21 @@ def _flip_lines(f: Flip) -> list[str]:
     else:
         text = keyed(d, f"{d.label}: {detail(d)}")
     return wrap(text, f"    {kind:<8}  {when(d.ts)[5:]}  ", 8)
+
+
+def _expectations(run: SimRun, color: bool, title: str = "expectations") -> list[str]:
+    if not run.checks:
+        return []
+    failed = run.failed_checks
+    out = ["", f"{title}: {len(run.checks) - len(failed)} passed, {len(failed)} failed"]
+    for c in run.checks:
+        mark = style("PASS", "green", color) if c.passed else style("FAIL", "red", color)
+        out.extend(wrap(c.expected(), f"  {mark} ", 7))
+        if not c.passed:
+            out.extend(wrap(c.got(), "       got: ", 12))
+            if c.location is not None:
+                out.append(fit(f"       at {c.location}"))
+    return out
 
 
 def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
@@ -244,6 +249,11 @@ def render_compare_run(cmp: CompareRun, *, color: bool = False) -> str:
             for kind in ("only_old", "only_new", "changed"):
                 for f in p.examples[kind]:
                     out.extend(_flip_lines(f))
+    out.extend(
+        _expectations(
+            cmp.head, color, f"expectations at {rev_label(cmp.head.rev, cmp.head.commit)}"
+        )
+    )
     if cmp.findings:
         out.append("")
         out.append("findings in the event stream")

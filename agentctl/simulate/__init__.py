@@ -110,6 +110,8 @@ def compare(
     window: float = 0.0,
     max_keys: int = MAX_KEYS,
     fast: bool = True,
+    expect: list[Expectation] | None = None,
+    where: object = None,
 ) -> CompareRun:
     """The same events through two revisions: decisions only in the old, only in the new,
     and changed (outcome, approvals, cost, value, input), per policy."""
@@ -119,7 +121,12 @@ def compare(
     base = SimRun(title, events_file, old.rev, old.commit, old.settings.defaults.timezone)
     head = SimRun(title, events_file, new.rev, new.commit, new.settings.defaults.timezone)
     c_old = Collector(base, e_old.policies, lambda ts: e_old.keys(ts)[0], timeline=False)
-    c_new = Collector(head, e_new.policies, lambda ts: e_new.keys(ts)[0], timeline=False)
+    # the scenario's expectations are judged on the revision under review
+    keyed = {p.name for p in e_new.policies if p.key is not None}
+    checks, bad = prepare(expect or [], {p.name for p in e_new.policies}, where, keyed)
+    if bad:
+        raise FindingsError(f"the scenario {title!r} has errors", bad)
+    c_new = Collector(head, e_new.policies, lambda ts: e_new.keys(ts)[0], checks, timeline=False)
     names = sorted({p.name for p in e_old.policies} | {p.name for p in e_new.policies})
     flips = {n: PolicyFlips(n, _status(old, new, n)) for n in names}
     result = CompareRun(title, events_file, base, head, [flips[n] for n in names])

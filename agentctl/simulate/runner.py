@@ -58,6 +58,8 @@ class Simulation:
             broken = any(f.severity is Severity.ERROR for c in cmps for f in c.findings)
             # decisions the revision under review cannot make fail the run, as in simulate
             broken = broken or any(c.head.unexpected_errors for c in cmps)
+            # a scenario's expectations hold for the revision under review, or it fails
+            broken = broken or any(c.head.failed_checks for c in cmps)
             return broken or (fail_on_flips and any(c.flips for c in cmps))
         return any(r.failed for r in self.runs)
 
@@ -109,6 +111,8 @@ def run_simulation(
                             events_file=s.display,
                             only=s.only,
                             window=window,
+                            expect=s.expect,
+                            where=s.where,
                         )
                     )
             return Simulation(comparisons=cmps)

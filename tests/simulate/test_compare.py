@@ -28,8 +28,10 @@ def repo(git_repo: Path) -> Path:
 
 
 def test_compare_two_commits_reports_flips(cli: Any, repo: Path) -> None:
+    """The tightened policy no longer does what the scenario expects: the comparison
+    shows the flips and fails on the expectations (it used to exit 0)."""
     r = cli("simulate", "--compare", "HEAD~1", "--rev", "HEAD", "-w", repo, "-f", "json")
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 1, r.stderr
     data = json.loads(r.stdout)
     assert data["kind"] == "comparison"
     (cmp,) = data["runs"]
@@ -50,27 +52,39 @@ def test_compare_two_commits_reports_flips(cli: Any, repo: Path) -> None:
     assert (changed["old"]["outcome"], changed["new"]["outcome"]) == ("needs_approval", "fired")
     base, head = cmp["summary"]["base"][0], cmp["summary"]["head"][0]
     assert (base["escalated"], head["escalated"]) == (1, 0)
+    assert cmp["passed"] is False
+    assert [e["passed"] for e in cmp["expectations"]].count(False) >= 1
+
+
+def test_compare_passes_when_the_new_revision_keeps_the_expectations(cli: Any, repo: Path) -> None:
+    r = cli("simulate", "--compare", "HEAD~1", "--rev", "HEAD~1", "-w", repo, "-f", "json")
+    assert r.exit_code == 0, r.stdout
+    cmp = json.loads(r.stdout)["runs"][0]
+    assert cmp["passed"] is True and cmp["expectations"]
 
 
 def test_compare_text_and_markdown(cli: Any, repo: Path, snapshot: Any) -> None:
     text = cli("simulate", "--compare", "HEAD~1", "--rev", "HEAD", "-w", repo)
-    assert text.exit_code == 0
+    assert text.exit_code == 1  # expectations fail at HEAD
     assert all(len(line) <= 80 for line in text.stdout.splitlines())
     assert "2 decision flips: 1 only in old, 0 only in new, 1 changed" in text.stdout
     assert text.stdout == snapshot(name="text")
     md = cli("simulate", "--compare", "HEAD~1", "--rev", "HEAD", "-w", repo, "-f", "markdown")
-    assert md.exit_code == 0
+    assert md.exit_code == 1
     assert len(md.stdout) < 65_536
     assert md.stdout == snapshot(name="markdown")
 
 
 def test_working_tree_against_head_and_fail_on_flips(cli: Any, repo: Path) -> None:
-    same = cli("simulate", "--compare", "HEAD", "-w", repo, "--fail-on-flips", "-f", "json")
+    events = ["--events", str(repo / "simulator/events.jsonl")]  # no expectations
+    same = cli(
+        "simulate", "--compare", "HEAD", "-w", repo, "--fail-on-flips", "-f", "json", *events
+    )
     assert same.exit_code == 0
     assert json.loads(same.stdout)["runs"][0]["flips"] == 0
     p = repo / "policies/stockout.yaml"
     p.write_text(p.read_text().replace("cooldown: 2h", "cooldown: 30m"))
-    r = cli("simulate", "--compare", "HEAD", "-w", repo, "--fail-on-flips", "-f", "json")
+    r = cli("simulate", "--compare", "HEAD", "-w", repo, "--fail-on-flips", "-f", "json", *events)
     assert r.exit_code == 1
     cmp = json.loads(r.stdout)["runs"][0]
     assert cmp["head"]["rev"] is None  # the working tree
