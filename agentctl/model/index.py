@@ -68,6 +68,23 @@ class OperationRef:
         return f"{self.connector.name}.{self.name}"
 
 
+@dataclass(frozen=True)
+class Permission:
+    """One operation a charter can reach, and the grants (`tools:` entries) that reach it."""
+
+    operation: str  # connector.operation
+    connector: str
+    scope: str
+    effect: str  # read | write | destructive
+    data_classes: tuple[str, ...]
+    grants: tuple[str, ...]
+    ref: OperationRef = field(compare=False, repr=False)
+
+    @property
+    def writes(self) -> bool:
+        return self.effect != "read"
+
+
 @dataclass
 class Workspace:
     """What the loader produced: resources indexed by kind and name, settings, and file paths."""
@@ -180,12 +197,32 @@ class Workspace:
     def known_scopes(self) -> list[str]:
         return sorted(self._scope_index())
 
+    def effective_permissions(self, charter: CharterDoc) -> dict[str, Permission]:
+        """Every operation `charter` can reach, by `connector.operation`: the one meaning
+        of a grant (agentctl/model/permissions.py), which lint, the guard, contracts,
+        inventory and diff all ask."""
+        found: dict[tuple[str, str], tuple[OperationRef, list[str]]] = {}
+        for grant in charter.spec.tools:
+            for ref in self.operations_for(grant):
+                entry = found.setdefault((ref.connector.name, ref.name), (ref, []))
+                if grant not in entry[1]:
+                    entry[1].append(grant)
+        out: dict[str, Permission] = {}
+        for key in sorted(found):
+            ref, grants = found[key]
+            out[ref.qualified] = Permission(
+                ref.qualified,
+                ref.connector.name,
+                ref.op.scope,
+                ref.op.effect,
+                tuple(sorted(ref.op.data_classes)),
+                tuple(grants),
+                ref,
+            )
+        return out
+
     def granted_operations(self, charter: CharterDoc) -> list[OperationRef]:
-        seen: dict[tuple[str, str], OperationRef] = {}
-        for scope in charter.spec.tools:
-            for ref in self.operations_for(scope):
-                seen.setdefault((ref.connector.name, ref.name), ref)
-        return [seen[k] for k in sorted(seen)]
+        return [p.ref for p in self.effective_permissions(charter).values()]
 
     def iter_all(self) -> Iterator[Resource[Any]]:
         yield from self.resources

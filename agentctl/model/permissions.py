@@ -12,27 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentctl.model.index import OperationRef, Workspace
+from agentctl.model.index import Permission, Workspace
+
+__all__ = ["EFFECT_RANK", "CharterPermissions", "Permission", "covers", "effective_permissions"]
 from agentctl.model.kinds import CharterDoc
 
 EFFECT_RANK = {"read": 0, "write": 1, "destructive": 2}
 SENSITIVE_PREFIXES = ("pii", "phi")
-
-
-@dataclass(frozen=True)
-class Permission:
-    """One operation a charter can reach, and the grants that reach it."""
-
-    operation: str  # connector.operation
-    connector: str
-    scope: str
-    effect: str  # read | write | destructive
-    data_classes: tuple[str, ...]
-    grants: tuple[str, ...]  # the `tools:` entries that open it
-
-    @property
-    def writes(self) -> bool:
-        return self.effect != "read"
 
 
 @dataclass(frozen=True)
@@ -44,26 +30,8 @@ class CharterPermissions:
 
 
 def effective_permissions(ws: Workspace, charter: CharterDoc) -> dict[str, Permission]:
-    """Every operation `charter` can reach in `ws`, by `connector.operation`, sorted."""
-    found: dict[str, tuple[OperationRef, list[str]]] = {}
-    for grant in charter.spec.tools:
-        for ref in ws.operations_for(grant):
-            entry = found.setdefault(ref.qualified, (ref, []))
-            if grant not in entry[1]:
-                entry[1].append(grant)
-    out: dict[str, Permission] = {}
-    for name in sorted(found):
-        ref, grants = found[name]
-        op = ref.op
-        out[name] = Permission(
-            name,
-            ref.connector.name,
-            op.scope,
-            op.effect,
-            tuple(sorted(op.data_classes)),
-            tuple(grants),
-        )
-    return out
+    """Every operation `charter` can reach in `ws`, by `connector.operation`."""
+    return ws.effective_permissions(charter)
 
 
 def scopes_reached(perms: dict[str, Permission]) -> set[str]:
