@@ -29,6 +29,7 @@ KINDS = (
     "eval_case",
     "deployment",
     "erase",
+    "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
 )
 STATUSES = ("ok", "error", "denied", "stopped")
 

@@ -53,6 +53,11 @@ class Want:
     usd: Decimal = ZERO
     steps: int = 1
     tool_calls: int = 0
+    tokens: int = 0  # a model call's worst case (its max_tokens), for reservations
+
+
+# the counters a per-day limit can be reserved on (wall time is known only at run end)
+LEASED = ("usd", "steps", "tool_calls", "tokens")
 
 
 def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[str, str] | None:
@@ -64,7 +69,9 @@ def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[st
     if limits.usd is not None and used.usd + want.usd > limits.usd:
         spent = format_usd(used.usd)
         return "usd", f"{format_usd(limits.usd)} (spent {spent}, this call {format_usd(want.usd)})"
-    if limits.tokens is not None and used.tokens >= limits.tokens:
+    if limits.tokens is not None and (
+        used.tokens >= limits.tokens or used.tokens + want.tokens > limits.tokens
+    ):
         return "tokens", f"{limits.tokens} tokens (used {used.tokens})"
     if limits.wall_time is not None and wall_s > limits.wall_time.total_seconds():
         return "wall_time", f"{limits.wall_time.total_seconds():g}s of wall time"
@@ -114,6 +121,9 @@ class Guard:
     # what set usd_ceiling, for the message of a denial (e.g. "contract/x per_request_usd")
     ceiling_source: str = "the request's cost ceiling"
     used: Counters = field(default_factory=Counters)
+    # other runs of this charter today that hold reservations not used yet (for messages:
+    # `day` includes what they hold)
+    day_in_flight: int = 0
     _granted: dict[str, OperationRef] | None = None
 
     @property
@@ -145,7 +155,7 @@ class Guard:
         over = _over(spec.budget.per_day, self.day, Want(steps=1), self.day.wall_time_s)
         if over is not None:
             return Stopped(
-                f"daily budget of charter/{self.name} spent: {over[1]}",
+                f"daily budget of charter/{self.name} spent: {over[1]}{self._flying()}",
                 rule="budget",
                 limit=over[0],
                 period="day",
@@ -239,6 +249,10 @@ class Guard:
 
     def check_model(self, elapsed_s: float) -> Denied | None:
         return self._budget(Want(), elapsed_s)
+
+    def check_day(self, want: Want, elapsed_s: float) -> Denied | None:
+        """The budgets again, against a fresh `day` (before a reservation is made)."""
+        return self._budget(want, elapsed_s)
 
     def _left(self) -> tuple[list[tuple[int, str]], list[tuple[Decimal, str]]]:
         """What the budgets have left: [(tokens, period)], [(usd, period)]."""
@@ -375,15 +389,19 @@ class Guard:
             return stop
         return contract, target
 
-    def check_contract_day(self, contract: Resource[ContractDoc], spent: Decimal) -> Denied | None:
-        """A contract's per-day cost ceiling, from what was spent under it today (the shell
-        sums the ledger's agent_request events of the contract)."""
+    def check_contract_day(
+        self, contract: Resource[ContractDoc], spent: Decimal, in_flight: int = 0
+    ) -> Denied | None:
+        """A contract's per-day cost ceiling, from what was spent under it today and what
+        the `in_flight` requests hold (the shell reads both from the ledger)."""
         ceiling = contract.doc.spec.cost_ceiling.per_day_usd
         if ceiling is None or spent < ceiling:
             return None
+        held = f" ({in_flight} in flight included)" if in_flight else ""
         return Denied(
             f"contract/{contract.name} has reached its daily cost ceiling: "
-            f"{format_usd(spent)} of {format_usd(ceiling)} spent on {self.today.isoformat()}",
+            f"{format_usd(spent)} of {format_usd(ceiling)} spent{held} on "
+            f"{self.today.isoformat()}",
             rule="contract-ceiling",
             operation=contract.doc.spec.provider,
             contract=contract.name,
@@ -427,6 +445,40 @@ class Guard:
 
     # --- budgets -----------------------------------------------------------------------
 
+    def _flying(self) -> str:
+        n = self.day_in_flight
+        if not n:
+            return ""
+        return f"; {n} run{'s' if n > 1 else ''} in flight hold{'' if n > 1 else 's'} part of it"
+
+    def lease_need(self, want: Want, held: Counters) -> Counters | None:
+        """What this run must hold of the day's limits to take `want`, or None when what it
+        `held` already covers it (or there is no per-day limit to hold).
+
+        `self.day` must be fresh (what the other runs used or hold, read under the charter's
+        lock) and `want` admitted by the budget checks against it. The reservation tops up
+        to the run's own per-run allowance where it has one, so that one reservation usually
+        covers a whole run; never beyond what the day has left, never less than needed.
+        """
+        per_day = self.spec.budget.per_day
+        per_run = self.spec.budget.per_run
+        dims = [d for d in LEASED if getattr(per_day, d) is not None]
+        need = Counters(
+            usd=self.used.usd + want.usd,
+            tokens=self.used.tokens + want.tokens,
+            steps=self.used.steps + want.steps,
+            tool_calls=self.used.tool_calls + want.tool_calls,
+        )
+        if all(getattr(need, d) <= getattr(held, d) for d in dims):
+            return None
+        target = Counters()
+        for d in dims:
+            n = getattr(need, d)
+            left = getattr(per_day, d) - getattr(self.day, d)
+            top = getattr(per_run, d)
+            setattr(target, d, max(getattr(held, d), n, min(n if top is None else top, left)))
+        return target
+
     def _budget(self, want: Want, elapsed_s: float, *, spent: bool = False) -> Denied | None:
         budget = self.spec.budget
         if self.usd_ceiling is not None and self.used.usd + want.usd > self.usd_ceiling:
@@ -450,8 +502,9 @@ class Guard:
         ):
             over = _spent(limits, used) if spent else _over(limits, used, want, wall)
             if over is not None:
+                flying = self._flying() if period == "day" else ""
                 return Stopped(
-                    f"budget per {period} of charter/{self.name} reached: {over[1]}",
+                    f"budget per {period} of charter/{self.name} reached: {over[1]}{flying}",
                     rule="budget",
                     limit=over[0],
                     period=period,

@@ -16,7 +16,7 @@ from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.charter_io import check_run_input
 from agentctl.runtime.errors import ToolError
 from agentctl.runtime.runtimes import prepare
-from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig, day_window
+from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig
 
 
 def find_charter(workspace: Workspace, name: str) -> Any:
@@ -84,14 +84,11 @@ def run_charter(
         trace_id=trace_id or new_trace_id(),
         start=start,
         today=today,
-        day_totals=lambda principal: ledger.daily_totals(principal, *window),
-        contract_totals=lambda contract: ledger.contract_totals(contract, *window),
         commit=commit,
         environ=environ,
         read_file=read_file,
         log=log,
     )
-    window = day_window(workspace, today)
     if rev is None:
         return _execute(cfg, res, payload)
     from agentctl.runtime.revision import checkout, fresh_imports

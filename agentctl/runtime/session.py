@@ -7,6 +7,7 @@ provider's run is a child span of the consumer's `agent_request` span.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import time
 from collections.abc import Callable, Mapping
@@ -17,11 +18,12 @@ from typing import Any
 
 from agentctl.ledger import LedgerEvent, LedgerWriter, format_ts, new_span_id, redact
 from agentctl.model.index import OperationRef, Resource, Workspace
-from agentctl.model.kinds import CharterDoc
+from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
-from agentctl.runtime.guard import Counters, Guard, sla_check
+from agentctl.runtime.guard import LEASED, Counters, Guard, Want, sla_check
 from agentctl.runtime.ratelimit import RateGate
+from agentctl.runtime.reserve import ReserveGate
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
 
 
@@ -60,8 +62,6 @@ class SessionConfig:
     trace_id: str
     start: _dt.datetime  # aware: the wall-clock instant the run started (read by the shell)
     today: _dt.date
-    day_totals: Callable[[str], dict[str, float]]  # principal → the ledger's daily totals
-    contract_totals: Callable[[str], dict[str, float]]  # contract → today's, from the ledger
     commit: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
     read_file: Callable[[str], bytes] | None = None
@@ -90,6 +90,7 @@ class Session:
         )
         self.secrets = self._secrets()
         self.rate = RateGate(cfg.writer, self.now)
+        self.reserve = ReserveGate(cfg.writer, day_window(cfg.workspace, cfg.today))
 
     def _secrets(self) -> list[str]:
         names: set[str] = set()
@@ -124,6 +125,7 @@ class Session:
 
     def close(self) -> None:
         self.rate.close()
+        self.reserve.close()
         for t in self.transports.values():
             try:
                 t.close()
@@ -166,17 +168,68 @@ class AgentRun:
         self.result = RunResult(charter.name, session.cfg.trace_id, "ok")
         self.stopped: Stopped | None = None
         self._t0 = 0.0
-        session.cfg.writer.flush()  # the day's totals must see what this session wrote
-        totals = session.cfg.day_totals(charter.name)
-        self.guard = Guard(
-            session.ws,
-            charter,
-            session.cfg.today,
-            day=Counters.from_totals(totals),
-            contract_scopes=contract_scopes,
-        )
+        self.guard = Guard(session.ws, charter, session.cfg.today, contract_scopes=contract_scopes)
         if usd_ceiling is not None:
             self.guard.usd_ceiling, self.guard.ceiling_source = usd_ceiling
+        # what this run holds of its charter's per-day limits (reservations: runtime/reserve)
+        self.held = Counters()
+        per_day = charter.doc.spec.budget.per_day
+        self._per_day = any(getattr(per_day, d) is not None for d in (*LEASED, "wall_time"))
+        self._leased = any(getattr(per_day, d) is not None for d in LEASED)
+        self._refresh_day()
+
+    # --- per-day limits: reservations ------------------------------------------------------
+
+    def _refresh_day(self) -> None:
+        """guard.day := what the other runs of this charter used today or hold in flight."""
+        if not self._per_day:
+            return
+        s = self.session
+        day = s.reserve.charter_day(s.redact(self.name))
+        others, flying = day.others(self.span)
+        self.guard.day = Counters(
+            usd=others.usd,
+            tokens=others.tokens,
+            steps=others.steps,
+            tool_calls=others.tool_calls,
+            wall_time_s=day.wall_time_s,
+        )
+        self.guard.day_in_flight = flying
+
+    def _fresh(self, want: Want) -> None:
+        """Before the guard judges a step this run's reservation does not cover: the day as
+        committed now (others' runs may have ended and released what they held)."""
+        if self._leased and self.guard.lease_need(want, self.held) is not None:
+            self._refresh_day()
+
+    def _lease(self, want: Want) -> Denied | None:
+        """Reserve `want` of the per-day limits before it is spent: under the charter's lock,
+        judged against the day as the ledger has it, committed before the lock is released."""
+        g = self.guard
+        if not self._leased or g.lease_need(want, self.held) is None:
+            return None
+        s = self.session
+        with s.reserve.locked("budget", self.name):
+            self._refresh_day()
+            denied = g.check_day(want, s.elapsed())
+            if denied is not None:
+                return denied
+            target = g.lease_need(want, self.held)
+            if target is None:
+                return None
+            add = {
+                "usd": str(target.usd - self.held.usd),
+                "steps": target.steps - self.held.steps,
+                "tool_calls": target.tool_calls - self.held.tool_calls,
+                "tokens": target.tokens - self.held.tokens,
+            }
+            self._event(
+                "reservation",
+                operation=f"charter/{self.name}",
+                attrs={"reserve": "budget", "period": "day", **add},
+            )
+            self.held = target
+        return None
 
     # --- events ---------------------------------------------------------------------------
 
@@ -251,6 +304,8 @@ class AgentRun:
         op = ref.op
         operation = ref.qualified
         classes = list(op.data_classes)
+        want = Want(usd=op.cost_usd, tool_calls=1)
+        self._fresh(want)
         denied = g.check_call(ref, s.elapsed(), recent)
         if denied is not None:
             raise self._deny(denied, operation, payload, classes)
@@ -267,6 +322,9 @@ class AgentRun:
                 payload,
                 classes,
             )
+        denied = self._lease(want)
+        if denied is not None:
+            raise self._deny(denied, operation, payload, classes)
         t0 = s.elapsed()
         g.note_call(ref, t0)
         r = self.result
@@ -311,21 +369,15 @@ class AgentRun:
         refused = charter_io.ask_denied(target, payload, s.cfg.workspace.broken)
         if refused is not None:
             raise self._deny(refused, target_ref, payload)
-        spent = Decimal(0)
-        if contract.doc.spec.cost_ceiling.per_day_usd is not None:
-            s.cfg.writer.flush()  # this session's earlier requests count too
-            spent = Decimal(repr(s.cfg.contract_totals(contract.name).get("usd", 0.0)))
-            denied = self.guard.check_contract_day(contract, spent)
-            if denied is not None:
-                raise self._deny(denied, target_ref, payload)
         span = new_span_id()
+        ceiling = self._reserve_ask(contract, span, target_ref, payload)
         t0 = s.elapsed()
         sub = AgentRun(
             s,
             target,
             parent_span=span,
             contract_scopes=frozenset(contract.doc.spec.scopes),
-            usd_ceiling=self.guard.ask_ceiling(contract, spent),
+            usd_ceiling=ceiling,
             contract=contract.name,
         )
         res = sub.execute(payload)
@@ -378,6 +430,41 @@ class AgentRun:
         assert isinstance(res.output, dict)
         return res.output
 
+    def _reserve_ask(
+        self, contract: Resource[ContractDoc], span: str, target_ref: str, payload: Any
+    ) -> tuple[Decimal, str] | None:
+        """An ask's share of the contract's per-day ceiling and of the consumer's per-day
+        budget, reserved before the provider runs; returns the provider's USD ceiling."""
+        s = self.session
+        per_day = contract.doc.spec.cost_ceiling.per_day_usd
+        with contextlib.ExitStack() as stack:
+            spent = Decimal(0)
+            if per_day is not None:
+                stack.enter_context(s.reserve.locked("contract", contract.name))
+                cday = s.reserve.contract_day(s.redact(contract.name))
+                spent = cday.committed_and_held
+                denied = self.guard.check_contract_day(contract, spent, len(cday.holds))
+                if denied is not None:
+                    raise self._deny(denied, target_ref, payload)
+            ceiling = self.guard.ask_ceiling(contract, spent)
+            want = Want(usd=ceiling[0] if ceiling is not None else Decimal(0))
+            self._fresh(want)
+            denied = self._lease(want)
+            if denied is not None:
+                raise self._deny(denied, target_ref, payload)
+            if per_day is not None and ceiling is not None:
+                self._event(
+                    "reservation",
+                    parent=span,
+                    operation=target_ref,
+                    attrs={
+                        "reserve": "contract",
+                        "contract": contract.name,
+                        "usd": str(ceiling[0]),
+                    },
+                )
+        return ceiling
+
     def model(
         self,
         messages: list[dict[str, Any]],
@@ -390,11 +477,16 @@ class AgentRun:
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session
         prompt = {"messages": messages, "tools": tools}
+        self._fresh(Want())
         denied = self.guard.check_model(s.elapsed())
         if denied is None:
             cap = self.guard.model_max_tokens(client.max_tokens, client.usd_per_1k_output)
             if isinstance(cap, Denied):
                 denied = cap
+        if denied is None:
+            assert not isinstance(cap, Denied)
+            worst = client.usd_per_1k_output * (cap or 0) / 1000
+            denied = self._lease(Want(usd=worst, tokens=cap or 0))
         if denied is not None:
             raise self._deny(denied, client.model, prompt)
         assert not isinstance(cap, Denied)

@@ -1,0 +1,75 @@
+"""Per-day limits across runs and processes (the shell side; the guard decides).
+
+A charter's per-day budget and a contract's per-day cost ceiling are shared by every run,
+in every process. Before a run spends, it reserves: under an exclusive lock on a file next
+to the ledger (`<ledger>.budget-<charter>.lock`, `<ledger>.contract-<name>.lock`), the day
+is read from the ledger (what was used, and what other runs in flight hold: ledger/reserve.py),
+the guard judges the step against it, and a `reservation` event is committed before the
+lock is released. The step itself runs outside the lock. Rate-limit locks are taken before
+these, and a contract's before its consumer's charter lock: one order, no deadlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from agentctl.ledger import LedgerWriter
+from agentctl.ledger.reserve import CharterDay, ContractDay, DayRows
+from agentctl.runtime.ratelimit import _Lock
+
+
+class ReserveGate:
+    """The day's rows of each charter and contract this session touches, and their locks."""
+
+    def __init__(self, writer: LedgerWriter, window: tuple[str, str]) -> None:
+        self.writer = writer
+        self.window = window
+        self._charters: dict[str, tuple[DayRows, CharterDay]] = {}
+        self._contracts: dict[str, tuple[DayRows, ContractDay]] = {}
+        self._locks: dict[str, _Lock] = {}
+
+    def lock_path(self, what: str, name: str) -> Path:
+        path = self.writer.ledger.path
+        return path.with_name(f"{path.name}.{what}-{name}.lock")
+
+    def charter_day(self, principal: str) -> CharterDay:
+        """The charter's day as committed now (this session's own events included)."""
+        self.writer.flush()
+        got = self._charters.get(principal)
+        if got is None:
+            rows = DayRows(self.writer.ledger, *self.window, principal=principal)
+            got = self._charters[principal] = (rows, CharterDay())
+        for row in got[0].fetch():
+            got[1].apply(row)
+        return got[1]
+
+    def contract_day(self, contract: str) -> ContractDay:
+        self.writer.flush()
+        got = self._contracts.get(contract)
+        if got is None:
+            rows = DayRows(self.writer.ledger, *self.window, contract=contract)
+            got = self._contracts[contract] = (rows, ContractDay())
+        for row in got[0].fetch():
+            got[1].apply(row)
+        return got[1]
+
+    @contextlib.contextmanager
+    def locked(self, what: str, name: str) -> Iterator[None]:
+        """Hold the lock of a charter's ("budget") or a contract's ("contract") day;
+        whatever was written meanwhile is committed before it is released."""
+        key = f"{what}-{name}"
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = _Lock(self.lock_path(what, name))
+        with lock.held():
+            try:
+                yield
+            finally:
+                self.writer.flush()
+
+    def close(self) -> None:
+        for lock in self._locks.values():
+            lock.fh.close()
+        self._locks.clear()
