@@ -17,6 +17,7 @@ from agentctl.runtime.charter_io import check_run_input
 from agentctl.runtime.errors import ToolError
 from agentctl.runtime.runtimes import prepare
 from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig
+from agentctl.runtime.summary import redacted
 
 
 def find_charter(workspace: Workspace, name: str) -> Any:
@@ -112,6 +113,7 @@ def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> Run
                 hint=exc.hint or f"check spec.runtime in {res.file}",
             ) from exc
         try:
-            return AgentRun(session, res).execute(payload, fn)
+            result = AgentRun(session, res).execute(payload, fn)
         finally:
             session.close()
+        return redacted(result, session.secrets)

@@ -16,7 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from agentctl.ledger import LedgerEvent, LedgerWriter, format_ts, new_span_id, redact
+from agentctl.ledger import (
+    LedgerEvent,
+    LedgerWriter,
+    format_ts,
+    new_span_id,
+    redact,
+    redact_event,
+)
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
@@ -130,7 +137,7 @@ class Session:
             try:
                 t.close()
             except Exception as exc:  # closing must not hide the run's own outcome
-                self.cfg.log(f"closing a transport failed: {exc}")
+                self.cfg.log(self.redact(f"closing a transport failed: {exc}"))
         self.transports.clear()
 
     def day_window(self) -> tuple[str, str]:
@@ -237,22 +244,19 @@ class AgentRun:
         self, kind: str, *, span: str | None = None, parent: str | None = None, **fields: Any
     ) -> None:
         s = self.session
-        for key in ("input", "output", "prompt", "attrs"):
-            if key in fields:
-                fields[key] = s.redact(fields[key])
-        s.cfg.writer.add(
-            LedgerEvent(
-                kind=kind,
-                trace_id=s.cfg.trace_id,
-                span_id=span or new_span_id(),
-                parent_span_id=parent if span else (parent or self.span),
-                ts=s.ts(),
-                principal=self.name,
-                principal_version=self.charter.digest,
-                commit=s.cfg.commit,
-                **fields,
-            )
+        event = LedgerEvent(
+            kind=kind,
+            trace_id=s.cfg.trace_id,
+            span_id=span or new_span_id(),
+            parent_span_id=parent if span else (parent or self.span),
+            ts=s.ts(),
+            principal=self.name,
+            principal_version=self.charter.digest,
+            commit=s.cfg.commit,
+            **fields,
         )
+        # every text column, the operation included (the ledger redacts bearer tokens itself)
+        s.cfg.writer.add(redact_event(event, s.secrets) if s.secrets else event)
 
     def _deny(
         self, d: Denied, operation: str | None, payload: Any, data_classes: list[str] | None = None
@@ -538,7 +542,8 @@ class AgentRun:
         return reply.message
 
     def log(self, *parts: Any) -> None:
-        self.session.cfg.log(f"[{self.name}] " + " ".join(str(p) for p in parts))
+        line = f"[{self.name}] " + " ".join(str(p) for p in parts)
+        self.session.cfg.log(self.session.redact(line))
 
     # --- the run -------------------------------------------------------------------------
 
