@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agentctl.ledger import clock
 from agentctl.ledger.stats import Report
 from agentctl.ledger.verify import VerifyReport
 from agentctl.model.types import format_usd
@@ -76,13 +77,21 @@ def events_table(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "no matching events\n"
     lines = [f"{'SEQ':>6} {'TIME (UTC)':<19} {'KIND':<13} {'STATUS':<7} AGENT: OPERATION"]
+    overrides = 0
     for r in rows:
         what = f"{r['principal'] or '(system)'}: {r['operation'] or '-'}"
         line = (
             f"{r['seq']:>6} {r['ts'][:19].replace('T', ' '):<19} {_cut(r['kind'], 13):<13} "
             f"{_cut(r['status'], 7):<7} {what}"
         )
+        if clock.overridden(r["attrs"]) is not None:
+            overrides += 1
+            line = _fit(line, WIDTH - 2) + " *"
         lines.append(_fit(line))
+    if overrides:
+        lines.append(
+            f"* {overrides} written under a clock override (run --now/--today): not real times"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
 from agentctl.ledger import Ledger, new_trace_id
+from agentctl.ledger.clock import refuse_on_real_ledger
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.charter_io import check_run_input
@@ -63,6 +64,7 @@ def run_charter(
     trace_id: str | None = None,
     batch: int = 500,
     rev: str | None = None,
+    clock_override: dict[str, str] | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -70,9 +72,15 @@ def run_charter(
 
     `rev`: the code (python_path, command runtimes and transports) and the fixtures as
     committed at that git revision, from a temporary checkout (`workspace` is expected to
-    be loaded at the same revision)."""
+    be loaded at the same revision).
+
+    `clock_override` (ledger/clock.py `mark`): `start`/`today` are not the real clock; refused
+    on a ledger that records real runs, and every event is marked with it."""
     res = find_charter(workspace, charter)
     check_run_input(res, payload, workspace.broken)
+    if clock_override is not None:
+        options = "/".join(f"--{k}" for k in ("now", "today") if k in clock_override)
+        refuse_on_real_ledger(ledger, options or "a clock override")
     environ = dict(os.environ if environ is None else environ)
     if today is None:
         from zoneinfo import ZoneInfo
@@ -89,6 +97,7 @@ def run_charter(
         environ=environ,
         read_file=read_file,
         log=log,
+        clock_override=clock_override,
     )
     if rev is None:
         return _execute(cfg, res, payload)

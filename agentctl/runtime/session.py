@@ -24,6 +24,7 @@ from agentctl.ledger import (
     redact,
     redact_event,
 )
+from agentctl.ledger.clock import MARK
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
@@ -77,6 +78,8 @@ class SessionConfig:
     # where python_path and command runtimes/transports resolve: the workspace root, or a
     # checkout of --rev (agentctl.runtime.revision)
     code_root: Path | None = None
+    # run --now/--today: every event carries it in attrs (ledger/clock.py)
+    clock_override: dict[str, str] | None = None
 
 
 class Session:
@@ -244,6 +247,8 @@ class AgentRun:
         self, kind: str, *, span: str | None = None, parent: str | None = None, **fields: Any
     ) -> None:
         s = self.session
+        if s.cfg.clock_override is not None:
+            fields["attrs"] = {**(fields.get("attrs") or {}), MARK: s.cfg.clock_override}
         event = LedgerEvent(
             kind=kind,
             trace_id=s.cfg.trace_id,
