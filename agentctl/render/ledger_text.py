@@ -211,9 +211,15 @@ def report_text(rep: Report) -> str:
                     lines.append(_fit("    vs previous: " + ", ".join(bits)))
     if rep.contracts:
         lines.append("")
-        lines.append(f"  {'CONTRACT':<40}{'REQUESTS':>10}{'SLA MISSES':>12}")
+        # misses count against the provider (the charter that answered)
+        lines.append(f"  {'CONTRACT':<28}{'PROVIDER':<26}{'REQUESTS':>10}{'SLA MISSES':>12}")
         for c in rep.contracts:
-            lines.append(_fit(f"  {c.contract[:40]:<40}{c.requests:>10}{c.sla_misses:>12}"))
+            lines.append(
+                _fit(
+                    f"  {c.contract[:27]:<28}{c.provider[:25]:<26}{c.requests:>10}"
+                    f"{c.sla_misses:>12}"
+                )
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -78,35 +78,6 @@ def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[st
     return None
 
 
-@dataclass(frozen=True)
-class SlaResult:
-    missed: bool
-    reasons: list[str]
-    field_coverage: float | None
-
-
-def sla_check(contract: ContractDoc, latency_s: float, ok: bool, output: Any) -> SlaResult:
-    """Measure one response against the contract's SLA (success, latency, field coverage)."""
-    sla = contract.spec.sla
-    reasons: list[str] = []
-    if not ok and sla.success_rate is not None:
-        reasons.append("the request failed (counts against success_rate)")
-    if sla.latency is not None and latency_s > sla.latency.total_seconds():
-        reasons.append(f"latency {latency_s:.3f}s over {sla.latency.total_seconds():g}s")
-    coverage: float | None = None
-    if sla.fields:
-        body = output if isinstance(output, dict) else {}
-        present = sum(1 for f in sla.fields if body.get(f) is not None)
-        coverage = present / len(sla.fields)
-        wanted = sla.field_coverage if sla.field_coverage is not None else 1.0
-        if ok and coverage < wanted:
-            missing = [f for f in sla.fields if body.get(f) is None]
-            reasons.append(
-                f"field coverage {coverage:.2f} under {wanted:g} (missing: {', '.join(missing)})"
-            )
-    return SlaResult(bool(reasons), reasons, coverage)
-
-
 @dataclass
 class Guard:
     """The decisions for one run of one charter."""

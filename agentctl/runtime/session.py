@@ -29,9 +29,10 @@ from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
-from agentctl.runtime.guard import LEASED, Counters, Guard, Want, sla_check
+from agentctl.runtime.guard import LEASED, Counters, Guard, Want
 from agentctl.runtime.ratelimit import RateGate
 from agentctl.runtime.reserve import ReserveGate
+from agentctl.runtime.sla import Window, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
 
 
@@ -391,7 +392,11 @@ class AgentRun:
         )
         res = sub.execute(payload)
         latency = s.elapsed() - t0
-        sla = sla_check(contract.doc, latency, res.ok, res.output)
+        # the day's earlier responses under the contract: success and field coverage are
+        # rates over that window (runtime/sla.py)
+        day = s.reserve.contract_day(s.redact(contract.name))
+        before = Window(day.requests, day.ok, day.complete)
+        sla = sla_check(contract.doc, latency, res.ok, res.output, before)
         self.guard.note_ask(res.cost_usd)
         r = self.result
         r.asks += 1
@@ -412,6 +417,12 @@ class AgentRun:
             attrs["sla_reasons"] = sla.reasons
         if sla.field_coverage is not None:
             attrs["field_coverage"] = sla.field_coverage
+            attrs["fields_complete"] = sla.fields_complete
+        if sla.missed:
+            # whether the miss counts against the provider (ledger report): as the contract
+            # said when it happened
+            attrs["count_missed"] = contract.doc.spec.on_breach.count_missed
+        attrs["sla_window"] = sla.window
         self._event(
             "agent_request",
             span=span,

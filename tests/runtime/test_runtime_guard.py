@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 from agentctl.runtime.errors import Denied, Stopped
-from agentctl.runtime.guard import ZERO, Counters, Guard, sla_check
+from agentctl.runtime.guard import ZERO, Counters, Guard
+from agentctl.runtime.sla import Window, sla_check
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -212,11 +213,44 @@ def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
     c = ws.workspace().get("contract/c1").doc
     assert not sla_check(c, 1.0, True, {"answer": 1, "source": "x"}).missed
     r = sla_check(c, 61.0, True, {"answer": 1})
-    assert r.missed and r.field_coverage == 0.5
+    assert r.missed and r.field_coverage == 0.5 and r.fields_complete is False
     assert r.reasons == [
         "latency 61.000s over 60s",
-        "field coverage 0.50 under 1 (missing: source)",
+        "field coverage 0.00 over the day's 1 answers, under 1 (missing: source)",
     ]
     assert sla_check(c, 1.0, False, None).reasons == [
-        "the request failed (counts against success_rate)"
+        "success rate 0.00 over the day's 1 requests, under 0.99"
     ]
+
+
+def test_success_rate_and_coverage_are_rates_over_the_day(ws: Ws) -> None:
+    """A failure within the rate's allowance is not a miss; one that brings the day's rate
+    under it is; a success never is. Field coverage likewise, over the day's answers."""
+    loose = CONTRACTS.replace("field_coverage: 1.0", "field_coverage: 0.9").replace(
+        "success_rate: 0.99", "success_rate: 0.95"
+    )
+    ws.add(charter("asker"), charter("helper"), loose)
+    c = ws.workspace().get("contract/c1").doc
+    full = {"answer": 1, "source": "x"}
+    # 99 successes before: one failure leaves the rate at 0.99, over 0.95
+    r = sla_check(c, 1.0, False, None, Window(99, 99, 99))
+    assert not r.missed and r.window["success_rate"] == 0.99
+    # 19 of 19 before, 20 requests: a failure is 0.95, not under; 18 of 19: 0.90, a miss
+    assert not sla_check(c, 1.0, False, None, Window(19, 19, 19)).missed
+    r = sla_check(c, 1.0, False, None, Window(19, 18, 18))
+    assert r.reasons == ["success rate 0.90 over the day's 20 requests, under 0.95"]
+    # a success while the day's rate is under: not a miss
+    assert not sla_check(c, 1.0, True, full, Window(10, 5, 5)).missed
+    # coverage over the answers: 9 of 10 complete is 0.9 (not under), 8 of 10 is
+    assert not sla_check(c, 1.0, True, {"answer": 1}, Window(9, 9, 9)).missed
+    r = sla_check(c, 1.0, True, {"answer": 1}, Window(9, 9, 8))
+    assert r.reasons == [
+        "field coverage 0.80 over the day's 10 answers, under 0.9 (missing: source)"
+    ]
+    assert r.window == {
+        "requests": 10,
+        "ok": 10,
+        "success_rate": 1.0,
+        "complete": 8,
+        "field_coverage": 0.8,
+    }
