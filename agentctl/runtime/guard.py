@@ -95,6 +95,7 @@ class Guard:
     # other runs of this charter today that hold reservations not used yet (for messages:
     # `day` includes what they hold)
     day_in_flight: int = 0
+    _day_flags: tuple[bool, ...] | None = None  # which LEASED counters have a per-day limit
     _granted: dict[str, OperationRef] | None = None
 
     @property
@@ -432,16 +433,26 @@ class Guard:
         covers a whole run; never beyond what the day has left, never less than needed.
         """
         per_day = self.spec.budget.per_day
-        per_run = self.spec.budget.per_run
-        dims = [d for d in LEASED if getattr(per_day, d) is not None]
-        need = Counters(
-            usd=self.used.usd + want.usd,
-            tokens=self.used.tokens + want.tokens,
-            steps=self.used.steps + want.steps,
-            tool_calls=self.used.tool_calls + want.tool_calls,
-        )
-        if all(getattr(need, d) <= getattr(held, d) for d in dims):
+        flags = self._day_flags
+        if flags is None:
+            flags = self._day_flags = tuple(getattr(per_day, d) is not None for d in LEASED)
+        u = self.used
+        # the common case first, cheaply (it runs before every step): what is held covers it
+        if not (
+            (flags[0] and u.usd + want.usd > held.usd)
+            or (flags[1] and u.steps + want.steps > held.steps)
+            or (flags[2] and u.tool_calls + want.tool_calls > held.tool_calls)
+            or (flags[3] and u.tokens + want.tokens > held.tokens)
+        ):
             return None
+        per_run = self.spec.budget.per_run
+        dims = [d for d, on in zip(LEASED, flags, strict=True) if on]
+        need = Counters(
+            usd=u.usd + want.usd,
+            tokens=u.tokens + want.tokens,
+            steps=u.steps + want.steps,
+            tool_calls=u.tool_calls + want.tool_calls,
+        )
         target = Counters()
         for d in dims:
             n = getattr(need, d)

@@ -35,8 +35,9 @@ class ReserveGate:
         return path.with_name(f"{path.name}.{what}-{name}.lock")
 
     def charter_day(self, principal: str) -> CharterDay:
-        """The charter's day as committed now (this session's own events included)."""
-        self.writer.flush()
+        """The charter's day as committed now. No flush: this run's own steps are the
+        guard's to count, and other runs' uncommitted steps are covered by their holds
+        (whose reservations are committed before their lock is released)."""
         got = self._charters.get(principal)
         if got is None:
             rows = DayRows(self.writer.ledger, *self.window, principal=principal)
@@ -46,6 +47,8 @@ class ReserveGate:
         return got[1]
 
     def contract_day(self, contract: str) -> ContractDay:
+        """The contract's day as committed now, this session's requests included (an SLA
+        rate over the day counts the run's earlier requests)."""
         self.writer.flush()
         got = self._contracts.get(contract)
         if got is None:
