@@ -409,6 +409,9 @@ class Guard:
                 extra = self.used.usd if used is self.day else ZERO
                 left = max(ZERO, limits.usd - used.usd - extra)
                 caps.append((left, f"the budget per {period} of charter/{self.name}"))
+        if self.usd_ceiling is not None:  # serving an ask itself: what that request has left
+            left = max(ZERO, self.usd_ceiling - self.used.usd)
+            caps.append((left, f"the cost ceiling of this request ({self.ceiling_source})"))
         return min(caps, key=lambda c: c[0]) if caps else None
 
     def note_ask(self, usd: Decimal) -> None:

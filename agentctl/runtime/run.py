@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
-from agentctl.ledger import Ledger, new_trace_id
+from agentctl.ledger import Ledger, new_trace_id, redact_text
 from agentctl.ledger.clock import refuse_on_real_ledger
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
@@ -117,10 +117,13 @@ def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> Run
         try:
             fn = prepare(res, session.env)
         except ToolError as exc:
+            # the message may quote the agent's own code (an import error): no secrets
             raise ConfigError(
-                f"charter/{res.name}: cannot load its runtime: {exc.message}",
-                hint=exc.hint or f"check spec.runtime in {res.file}",
-            ) from exc
+                redact_text(
+                    f"charter/{res.name}: cannot load its runtime: {exc.message}", session.secrets
+                ),
+                hint=redact_text(exc.hint or f"check spec.runtime in {res.file}", session.secrets),
+            ) from None
         try:
             result = AgentRun(session, res).execute(payload, fn)
         finally:

@@ -122,3 +122,13 @@ def test_one_function_redacts_every_text_column() -> None:
     assert SECRET not in json.dumps(out.__dict__)
     assert out.operation == "x.[REDACTED]" and out.principal == "p-[REDACTED]"
     assert out.trace_id == "a" * 32  # ids and times are ours: never touched
+
+
+def test_an_agent_that_fails_to_load_does_not_print_the_secret(
+    cli: Any, leaky: Ws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leaky.lib("rt_boom.py", 'import os\nraise ImportError("no " + os.environ["WEB_TOKEN"])\n')
+    leaky.add(charter("boomer", runtime='python: "rt_boom:run"'))
+    r = cli("run", "boomer", "-w", leaky.root, "--ledger", leaky.ledger_path, "--now", NOW)
+    assert r.exit_code == 2
+    assert "cannot import 'rt_boom': no [REDACTED]" in r.stderr and SECRET not in r.stderr
