@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 from agentctl.runtime.errors import Denied, Stopped
-from agentctl.runtime.guard import ZERO, Counters, Guard
+from agentctl.runtime.guard import ZERO, Counters, Guard, Want
 from agentctl.runtime.sla import Window, sla_check
 
 TODAY = dt.date(2026, 11, 25)
@@ -206,6 +206,16 @@ def test_contract_daily_ceiling(ws: Ws) -> None:
         Decimal("0.005"),
         "the budget per run of charter/asker",
     )
+    # serving an ask itself: the outer request's ceiling binds a nested ask too
+    g.usd_ceiling, g.ceiling_source = Decimal("0.497"), "contract/outer per_request_usd"
+    assert g.ask_ceiling(contract, ZERO) == (
+        Decimal("0.002"),
+        "the cost ceiling of this request (contract/outer per_request_usd)",
+    )
+    assert g.check_contract_day(contract, Decimal("0.05"), 2).message == (  # type: ignore[union-attr]
+        "contract/c1 has reached its daily cost ceiling: $0.05 of $0.05 spent (2 in flight "
+        "included) on 2026-11-25"
+    )
 
 
 def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
@@ -254,3 +264,29 @@ def test_success_rate_and_coverage_are_rates_over_the_day(ws: Ws) -> None:
         "complete": 8,
         "field_coverage": 0.8,
     }
+
+
+def test_a_reservation_tops_up_to_the_per_run_allowance(ws: Ws) -> None:
+    """What a run must hold of its day to take a step: its per-run allowance where it has
+    one, what the step needs where not, never beyond what the other runs left."""
+    ws.add(
+        charter(
+            "a",
+            tools="[sys.read]",
+            budget="{per_run: {tool_calls: 4}, per_day: {tool_calls: 10, usd: 1}}",
+        )
+    )
+    g = guard(ws, "a")
+    want = Want(usd=Decimal("0.01"), tool_calls=1)
+    first = g.lease_need(want, Counters())
+    assert first is not None
+    assert (first.tool_calls, first.usd, first.steps) == (4, Decimal("0.01"), 0)
+    g.used = Counters(usd=Decimal("0.01"), tool_calls=1, steps=1)
+    # the allowance covers calls; the USD (no per-run limit) is reserved step by step
+    more = g.lease_need(want, first)
+    assert more is not None and (more.tool_calls, more.usd) == (4, Decimal("0.02"))
+    assert g.lease_need(Want(tool_calls=1), first) is None
+    g.used = Counters()
+    g.day = Counters(tool_calls=8)  # others used or hold 8 of the 10
+    capped = g.lease_need(want, Counters())
+    assert capped is not None and capped.tool_calls == 2
