@@ -67,13 +67,20 @@ def overridden(attrs: Mapping[str, Any] | str | None) -> dict[str, Any] | None:
 
 
 def note(attrs: Mapping[str, Any] | str | None) -> str | None:
-    """A short label for display: "clock override: --now 2026-11-25T10:00:00Z (real
-    2026-11-29T14:00:00Z)", or None for an event written on the real clock."""
+    """A short label for display, to the second: "clock override: --now
+    2026-11-25T10:00:00Z (real 2026-11-29T14:00:00Z)", or None for an event written on the
+    real clock."""
     o = overridden(attrs)
     if o is None:
         return None
-    parts = [f"--{k} {o[k]}" for k in ("now", "today") if k in o]
-    return f"clock override: {' '.join(parts)} (real {o.get('real_start', '?')})"
+    parts = [f"--{k} {_short(o[k])}" for k in ("now", "today") if k in o]
+    return f"clock override: {' '.join(parts)} (real {_short(o.get('real_start', '?'))})"
+
+
+def _short(ts: Any) -> str:
+    """A ledger timestamp to the second (the label fits 80 columns)."""
+    text = str(ts)
+    return text[:19] + "Z" if len(text) == 27 and text.endswith("Z") else text
 
 
 def count_overridden(ledger: Ledger) -> int:

@@ -158,6 +158,9 @@ def trace_tree(trace_id: str, events: Sequence[dict[str, Any]]) -> str:
         f"agents: {', '.join(agents) or '-'}   {start[:19].replace('T', ' ')} .. "
         f"{end[11:19]} UTC   {len(events)} events",
     ]
+    override = next((n for e in events if (n := clock.note(e["attrs"]))), None)
+    if override:  # the times above are not real times
+        lines.append(_fit(override))
 
     def walk(sid: str, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
