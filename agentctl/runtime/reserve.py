@@ -12,11 +12,14 @@ these, and a contract's before its consumer's charter lock: one order, no deadlo
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from agentctl.ledger import LedgerWriter
 from agentctl.ledger.reserve import CharterDay, ContractDay, DayRows
+from agentctl.runtime.errors import Denied
+from agentctl.runtime.guard import LEASED, Counters, Guard, Want
 from agentctl.runtime.ratelimit import _Lock
 
 
@@ -76,3 +79,79 @@ class ReserveGate:
         for lock in self._locks.values():
             lock.fh.close()
         self._locks.clear()
+
+
+class DayLease:
+    """What one run holds of its charter's per-day limits, and how it gets more.
+
+    `stored_name`: the charter's name as the ledger holds it (redacted like any text);
+    `record(attrs)` writes the run's `reservation` event."""
+
+    def __init__(
+        self,
+        gate: ReserveGate,
+        guard: Guard,
+        stored_name: str,
+        span: str,
+        elapsed: Callable[[], float],
+        record: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.gate = gate
+        self.guard = guard
+        self.stored_name = stored_name
+        self.span = span
+        self.elapsed = elapsed
+        self.record = record
+        self.held = Counters()
+        per_day = guard.spec.budget.per_day
+        self.per_day = any(getattr(per_day, d) is not None for d in (*LEASED, "wall_time"))
+        self.leased = any(getattr(per_day, d) is not None for d in LEASED)
+
+    def refresh(self) -> None:
+        """guard.day := what the other runs of this charter used today or hold in flight."""
+        if not self.per_day:
+            return
+        day = self.gate.charter_day(self.stored_name)
+        others, flying = day.others(self.span)
+        self.guard.day = Counters(
+            usd=others.usd,
+            tokens=others.tokens,
+            steps=others.steps,
+            tool_calls=others.tool_calls,
+            wall_time_s=day.wall_time_s,
+        )
+        self.guard.day_in_flight = flying
+
+    def fresh(self, want: Want) -> None:
+        """Before the guard judges a step this run's reservation does not cover: the day as
+        committed now (others' runs may have ended and released what they held)."""
+        if self.leased and self.guard.lease_need(want, self.held) is not None:
+            self.refresh()
+
+    def take(self, want: Want) -> Denied | None:
+        """Reserve `want` before it is spent: under the charter's lock, judged against the
+        day as the ledger has it, committed before the lock is released."""
+        g = self.guard
+        if not self.leased or g.lease_need(want, self.held) is None:
+            return None
+        with self.gate.locked("budget", g.name):
+            self.refresh()
+            denied = g.check_day(want, self.elapsed())
+            if denied is not None:
+                return denied
+            target = g.lease_need(want, self.held)
+            if target is None:
+                return None
+            held = self.held
+            self.record(
+                {
+                    "reserve": "budget",
+                    "period": "day",
+                    "usd": str(target.usd - held.usd),
+                    "steps": target.steps - held.steps,
+                    "tool_calls": target.tool_calls - held.tool_calls,
+                    "tokens": target.tokens - held.tokens,
+                }
+            )
+            self.held = target
+        return None

@@ -29,9 +29,9 @@ from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
-from agentctl.runtime.guard import LEASED, Counters, Guard, Want
+from agentctl.runtime.guard import Guard, Want
 from agentctl.runtime.ratelimit import RateGate
-from agentctl.runtime.reserve import ReserveGate
+from agentctl.runtime.reserve import DayLease, ReserveGate
 from agentctl.runtime.sla import Window, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
 
@@ -182,65 +182,16 @@ class AgentRun:
         self.guard = Guard(session.ws, charter, session.cfg.today, contract_scopes=contract_scopes)
         if usd_ceiling is not None:
             self.guard.usd_ceiling, self.guard.ceiling_source = usd_ceiling
-        # what this run holds of its charter's per-day limits (reservations: runtime/reserve)
-        self.held = Counters()
-        per_day = charter.doc.spec.budget.per_day
-        self._per_day = any(getattr(per_day, d) is not None for d in (*LEASED, "wall_time"))
-        self._leased = any(getattr(per_day, d) is not None for d in LEASED)
-        self._refresh_day()
-
-    # --- per-day limits: reservations ------------------------------------------------------
-
-    def _refresh_day(self) -> None:
-        """guard.day := what the other runs of this charter used today or hold in flight."""
-        if not self._per_day:
-            return
-        s = self.session
-        day = s.reserve.charter_day(s.redact(self.name))
-        others, flying = day.others(self.span)
-        self.guard.day = Counters(
-            usd=others.usd,
-            tokens=others.tokens,
-            steps=others.steps,
-            tool_calls=others.tool_calls,
-            wall_time_s=day.wall_time_s,
+        # what this run holds of its charter's per-day limits (runtime/reserve.py)
+        self._lease = DayLease(
+            session.reserve,
+            self.guard,
+            session.redact(self.name),
+            self.span,
+            session.elapsed,
+            lambda attrs: self._event("reservation", operation=f"charter/{self.name}", attrs=attrs),
         )
-        self.guard.day_in_flight = flying
-
-    def _fresh(self, want: Want) -> None:
-        """Before the guard judges a step this run's reservation does not cover: the day as
-        committed now (others' runs may have ended and released what they held)."""
-        if self._leased and self.guard.lease_need(want, self.held) is not None:
-            self._refresh_day()
-
-    def _lease(self, want: Want) -> Denied | None:
-        """Reserve `want` of the per-day limits before it is spent: under the charter's lock,
-        judged against the day as the ledger has it, committed before the lock is released."""
-        g = self.guard
-        if not self._leased or g.lease_need(want, self.held) is None:
-            return None
-        s = self.session
-        with s.reserve.locked("budget", self.name):
-            self._refresh_day()
-            denied = g.check_day(want, s.elapsed())
-            if denied is not None:
-                return denied
-            target = g.lease_need(want, self.held)
-            if target is None:
-                return None
-            add = {
-                "usd": str(target.usd - self.held.usd),
-                "steps": target.steps - self.held.steps,
-                "tool_calls": target.tool_calls - self.held.tool_calls,
-                "tokens": target.tokens - self.held.tokens,
-            }
-            self._event(
-                "reservation",
-                operation=f"charter/{self.name}",
-                attrs={"reserve": "budget", "period": "day", **add},
-            )
-            self.held = target
-        return None
+        self._lease.refresh()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -315,7 +266,7 @@ class AgentRun:
         operation = ref.qualified
         classes = list(op.data_classes)
         want = Want(usd=op.cost_usd, tool_calls=1)
-        self._fresh(want)
+        self._lease.fresh(want)
         denied = g.check_call(ref, s.elapsed(), recent)
         if denied is not None:
             raise self._deny(denied, operation, payload, classes)
@@ -332,7 +283,7 @@ class AgentRun:
                 payload,
                 classes,
             )
-        denied = self._lease(want)
+        denied = self._lease.take(want)
         if denied is not None:
             raise self._deny(denied, operation, payload, classes)
         t0 = s.elapsed()
@@ -468,8 +419,8 @@ class AgentRun:
                     raise self._deny(denied, target_ref, payload)
             ceiling = self.guard.ask_ceiling(contract, spent)
             want = Want(usd=ceiling[0] if ceiling is not None else Decimal(0))
-            self._fresh(want)
-            denied = self._lease(want)
+            self._lease.fresh(want)
+            denied = self._lease.take(want)
             if denied is not None:
                 raise self._deny(denied, target_ref, payload)
             if per_day is not None and ceiling is not None:
@@ -497,7 +448,7 @@ class AgentRun:
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session
         prompt = {"messages": messages, "tools": tools}
-        self._fresh(Want())
+        self._lease.fresh(Want())
         denied = self.guard.check_model(s.elapsed())
         if denied is None:
             cap = self.guard.model_max_tokens(client.max_tokens, client.usd_per_1k_output)
@@ -506,7 +457,7 @@ class AgentRun:
         if denied is None:
             assert not isinstance(cap, Denied)
             worst = client.usd_per_1k_output * (cap or 0) / 1000
-            denied = self._lease(Want(usd=worst, tokens=cap or 0))
+            denied = self._lease.take(Want(usd=worst, tokens=cap or 0))
         if denied is not None:
             raise self._deny(denied, client.model, prompt)
         assert not isinstance(cap, Denied)
