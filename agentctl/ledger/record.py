@@ -154,11 +154,11 @@ def redact_columns(e: LedgerEvent) -> None:
     """The ledger's own last line of defence for the short text columns (payloads and attrs
     have redact_bytes): a `Bearer <token>` in a principal, an operation or a data class.
     A cheap test first: this runs for every event."""
-    if e.operation and "earer" in e.operation:
+    if e.operation and "earer" in e.operation.lower():
         e.operation = _BEARER.sub(r"\1 " + REDACTED, e.operation)
-    if "earer" in e.principal:
+    if "earer" in e.principal.lower():
         e.principal = _BEARER.sub(r"\1 " + REDACTED, e.principal)
-    if e.data_classes and any("earer" in c for c in e.data_classes):
+    if e.data_classes and any("earer" in c.lower() for c in e.data_classes):
         e.data_classes = [_BEARER.sub(r"\1 " + REDACTED, c) for c in e.data_classes]
 
 

@@ -132,3 +132,23 @@ def test_an_agent_that_fails_to_load_does_not_print_the_secret(
     r = cli("run", "boomer", "-w", leaky.root, "--ledger", leaky.ledger_path, "--now", NOW)
     assert r.exit_code == 2
     assert "cannot import 'rt_boom': no [REDACTED]" in r.stderr and SECRET not in r.stderr
+
+
+def test_the_ledger_redacts_bearer_tokens_in_columns_itself(tmp_path: Any) -> None:
+    """Whatever the writer is handed: a bearer token in the operation column never lands."""
+    from agentctl.ledger import Ledger
+
+    e = LedgerEvent(
+        kind="denial",
+        trace_id="a" * 32,
+        span_id="b" * 16,
+        parent_span_id=None,
+        ts="2026-11-25T10:00:00.000000Z",
+        principal="p",
+        operation="BEARER abc.def-123",
+        data_classes=["x", "bearer zzz"],
+    )
+    with Ledger.open(tmp_path / "l.db") as led:
+        led.append([e])
+        row = led.conn.execute("SELECT operation, data_classes FROM events").fetchone()
+    assert row == ("BEARER [REDACTED]", '["bearer [REDACTED]","x"]')
