@@ -191,3 +191,65 @@ def test_holds_are_released_by_the_closing_event(ws: Ws) -> None:
         more.ledger = led
         new = more.fetch()
         assert [r[1] for r in new] == ["run_start", "reservation", "tool_call", "run_end"]
+
+
+def test_a_killed_run_keeps_its_hold_for_the_day(ws: Ws) -> None:
+    """kill -9 after a run reserved its allowance (its run_end never comes): the hold
+    still counts, so the day errs on the side of stopping, and the denial says why."""
+    import signal
+    import time
+
+    ws.add(
+        charter(
+            "many",
+            runtime='python: "rt_agents:many"',
+            tools="[sys.read]",
+            budget="{per_run: {tool_calls: 4}, per_day: {tool_calls: 4}}",
+        )
+    )
+    proc = subprocess.Popen(
+        [
+            agentctl_bin(),
+            "run",
+            "many",
+            "-w",
+            str(ws.root),
+            "--ledger",
+            str(ws.ledger_path),
+            "--now",
+            "2026-11-25T10:00:00Z",
+            "--input",
+            json.dumps({"n": 3, "pause": 600}),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        end = time.monotonic() + 120
+        while not (ws.ledger_path.exists() and _reserved(ws)):
+            assert time.monotonic() < end and proc.poll() is None, "no reservation"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert ws.events("run_end") == []
+    res = ws.run("many", {"n": 1}, start=NOW)
+    assert res.status == "stopped" and ws.calls("read") <= 1
+    (d,) = [json.loads(e["attrs"]) for e in ws.events("denial")]
+    assert d["reason"] == (
+        "budget per day of charter/many reached: 4 tool calls; 1 run in flight holds part of it"
+    )
+
+
+def _reserved(ws: Ws) -> bool:
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{ws.ledger_path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = con.execute("SELECT count(*) FROM events WHERE kind = 'reservation'").fetchone()
+            return bool(row[0])
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return False  # the schema is not there yet
