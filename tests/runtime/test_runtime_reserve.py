@@ -253,3 +253,24 @@ def _reserved(ws: Ws) -> bool:
             con.close()
     except sqlite3.OperationalError:
         return False  # the schema is not there yet
+
+
+def test_the_day_is_read_by_index_then_by_rowid(ws: Ws) -> None:
+    """Seeding reads the day through the (principal, ts) or (kind, ts) index; later reads
+    take only the new rows (a rowid range), whatever the ledger's size."""
+    window = ("2026-11-25T00:00:00.000000Z", "2026-11-26T00:00:00.000000Z")
+    with Ledger.open(ws.ledger_path) as led:
+        seen: list[str] = []
+        led.conn.set_trace_callback(seen.append)
+        for rows in (
+            DayRows(led, *window, principal="asker"),
+            DayRows(led, *window, contract="c2"),
+        ):
+            rows.fetch()
+            rows.fetch()
+        led.conn.set_trace_callback(None)
+        reads = [q for q in seen if "SELECT seq" in q]
+        plans = [str(led.conn.execute("EXPLAIN QUERY PLAN " + q).fetchall()) for q in reads]
+    assert len(plans) == 4
+    assert "events_principal_ts" in plans[0] and "events_kind_ts" in plans[2]
+    assert all("INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in p for p in (plans[1], plans[3]))
