@@ -7,6 +7,11 @@ ids and timestamp, and the batched, hash-chained ledger writes (committed at run
 A second loop calls the same no-op behind a rate limit: the window is read from the ledger
 and each call is committed at once under the connector's lock (docs/runtime.md), which
 makes the limit hold across processes.
+
+A third loop is a charter with a per-day limit and no per-run allowance for it: each call
+reserves its share of the day in the ledger under the charter's lock (docs/runtime.md,
+"Per-day limits across runs and processes"). With a per-run allowance (the first two
+loops) one reservation covers the run.
 """
 
 from __future__ import annotations
@@ -62,6 +67,16 @@ spec:
   budget:
     per_run: {usd: 1000, tool_calls: 10000000}
     per_day: {usd: 100000}
+---
+apiVersion: agentctl/v1
+kind: Charter
+metadata: {name: daily, owner: role/ops}
+spec:
+  scope: calls the no-op connector under a per-day limit only
+  runtime: {python: "bench_noop:agent"}
+  tools: [noop.read]
+  budget:
+    per_day: {tool_calls: 10000000}
 """
 
 CODE = """\
@@ -98,21 +113,25 @@ def run(scale: float) -> list[Row]:
             import bench_noop  # type: ignore[import-not-found]
 
             best_direct = min(_timed(lambda: bench_noop.direct(n)) for _ in range(5))
-            times: dict[str, list[float]] = {"noop.ping": [], "limited.ping": []}
+            times: dict[str, list[float]] = {"noop.ping": [], "limited.ping": [], "daily": []}
             for i in range(3):
-                for op, runs in times.items():
-                    with Ledger.open(root / f"ledger-{op}-{i}.db") as led:
+                for key, runs in times.items():
+                    op = "noop.ping" if key == "daily" else key
+                    charter = "daily" if key == "daily" else "looper"
+                    with Ledger.open(root / f"ledger-{key}-{i}.db") as led:
                         t0 = time.perf_counter()
                         task = {"n": n, "op": op}
-                        res = run_charter(ws, root, "looper", task, ledger=led, start=start)
+                        res = run_charter(ws, root, charter, task, ledger=led, start=start)
                         runs.append(time.perf_counter() - t0)
                         assert res.ok and res.tool_calls == n, res.error
-                        assert led.count() == n + 2
+                        # run_start, run_end, and one reservation per run or per call
+                        assert led.count() == (2 * n + 2 if key == "daily" else n + 3)
         finally:
             sys.path.remove(str(root / "lib"))
             sys.modules.pop("bench_noop", None)
     per_call = min(times["noop.ping"]) / n * 1e6
     limited = min(times["limited.ping"]) / n * 1e6
+    daily = min(times["daily"]) / n * 1e6
     direct_us = best_direct / n * 1e6
     label = f"runtime {n:,} tool calls"
     return [
@@ -120,6 +139,7 @@ def run(scale: float) -> list[Row]:
         Row(label, "us per call, no-op called directly", f"{direct_us:.2f}"),
         Row(label, "overhead us per call", f"{per_call - direct_us:.1f}"),
         Row(label, "us per call, rate-limited connector", f"{limited:.1f}"),
+        Row(label, "us per call, a reservation each (per-day only)", f"{daily:.1f}"),
     ]
 
 

@@ -19,10 +19,15 @@ def command(
     ),
     format: str = format_option("run"),
     today: str = typer.Option(
-        None, "--today", help="Judge credentials and contracts as of YYYY-MM-DD."
+        None,
+        "--today",
+        help="Judge credentials and contracts as of YYYY-MM-DD (not on a ledger of real runs).",
     ),
     now: str = typer.Option(
-        None, "--now", help="Start the run's clock at this RFC 3339 instant (tests, replays)."
+        None,
+        "--now",
+        help="Start the run's clock at this RFC 3339 instant (tests, replays; not on a "
+        "ledger of real runs).",
     ),
 ) -> int:
     """Run a charter's agent under its limits; every step goes to the ledger.
@@ -40,13 +45,14 @@ def command(
 
     from agentctl.cli.common import check_format, emit, load, note, render, workspace_root
     from agentctl.errors import ExitCode, UsageError
-    from agentctl.ledger import Ledger, new_trace_id
+    from agentctl.ledger import Ledger, format_ts, new_trace_id
+    from agentctl.ledger.clock import mark
     from agentctl.runtime.run import head_commit, run_charter
     from agentctl.runtime.summary import parse_input
 
     check_format(format, "run")
     payload = parse_input(input, sys.stdin)
-    start = dt.datetime.now(dt.UTC)
+    start = real = dt.datetime.now(dt.UTC)
     day = None
     if today is not None:
         try:
@@ -63,6 +69,11 @@ def command(
             ) from None
         if start.tzinfo is None:
             start = start.replace(tzinfo=dt.UTC)
+    override = None
+    if today is not None or now is not None:
+        override = mark(
+            format_ts(real), now=format_ts(start) if now is not None else None, today=today
+        )
     root = workspace_root(workspace)
     result = load(root, rev)
     ws = result.workspace
@@ -93,6 +104,7 @@ def command(
                 rev=rev or None,
                 log=note,
                 trace_id=trace_id,
+                clock_override=override,
             )
     except KeyboardInterrupt:
         # the run_end event is written and the ledger flushed before this point

@@ -7,6 +7,8 @@ from agentctl.ledger.record import (
     new_trace_id,
     parse_ts,
     redact,
+    redact_event,
+    redact_text,
 )
 from agentctl.ledger.store import Ledger, LedgerError, LedgerWriter
 
@@ -20,4 +22,6 @@ __all__ = [
     "new_trace_id",
     "parse_ts",
     "redact",
+    "redact_event",
+    "redact_text",
 ]

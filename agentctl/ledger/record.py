@@ -29,6 +29,7 @@ KINDS = (
     "eval_case",
     "deployment",
     "erase",
+    "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
 )
 STATUSES = ("ok", "error", "denied", "stopped")
 
@@ -129,6 +130,43 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """
     wanted = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
     return _redact(value, wanted)
+
+
+# The fields of an event that can carry text from outside agentctl (an agent's operation or
+# charter names, payloads, messages in attrs, names from the workspace). The others are
+# written by agentctl in fixed formats that check_event enforces (ids, ts, kind, status,
+# digests): redacting inside them could only corrupt them.
+TEXT_FIELDS = ("principal", "operation", "data_classes", "input", "output", "prompt", "attrs")
+
+
+def redact_event(e: LedgerEvent, secrets: Iterable[str] = ()) -> LedgerEvent:
+    """`e` with every text field redacted (see `redact`): the one function every event
+    passes before it is written, so no column (operation included) keeps a secret."""
+    wanted = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
+    for name in TEXT_FIELDS:
+        value = getattr(e, name)
+        if value is not None:
+            setattr(e, name, _redact(value, wanted))
+    return e
+
+
+def redact_columns(e: LedgerEvent) -> None:
+    """The ledger's own last line of defence for the short text columns (payloads and attrs
+    have redact_bytes): a `Bearer <token>` in a principal, an operation or a data class.
+    A cheap test first: this runs for every event."""
+    if e.operation and "earer" in e.operation.lower():
+        e.operation = _BEARER.sub(r"\1 " + REDACTED, e.operation)
+    if "earer" in e.principal.lower():
+        e.principal = _BEARER.sub(r"\1 " + REDACTED, e.principal)
+    if e.data_classes and any("earer" in c.lower() for c in e.data_classes):
+        e.data_classes = [_BEARER.sub(r"\1 " + REDACTED, c) for c in e.data_classes]
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """One string (a message, a hint, a log line) with its secrets redacted."""
+    out = redact(text, secrets)
+    assert isinstance(out, str)
+    return out
 
 
 def _redact(value: Any, secrets: list[str]) -> Any:

@@ -72,16 +72,25 @@ class VersionStats:
 
 @dataclass
 class ContractStats:
+    """A contract's requests. SLA misses count against the provider (the charter that
+    answered), unless the contract said `on_breach.count_missed: false` at the time."""
+
     contract: str
+    provider: str = ""
+    consumer: str = ""
     requests: int = 0
-    sla_misses: int = 0
+    sla_misses: int = 0  # counted against the provider
+    uncounted_misses: int = 0  # recorded, but the contract did not count them
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.sla_misses / self.requests if self.requests else None
         return {
             "contract": self.contract,
+            "provider": self.provider,
+            "consumer": self.consumer,
             "requests": self.requests,
             "sla_misses": self.sla_misses,
+            "uncounted_misses": self.uncounted_misses,
             "miss_rate": rate,
         }
 
@@ -130,21 +139,38 @@ def build(
 ) -> Report:
     where, args = _time_where("ts", since, until)
     if agents:
-        where += f" AND principal IN ({', '.join('?' * len(agents))})"
-        args += list(agents)
+        marks = ", ".join("?" * len(agents))
+        # a provider's misses are on its consumer's agent_request events
+        where += (
+            f" AND (principal IN ({marks}) OR (kind = 'agent_request' AND operation IN ({marks})))"
+        )
+        args += [*agents, *(f"charter/{a}" for a in agents)]
     sql = (
-        "SELECT principal, principal_version, kind, status, cost_usd, latency_ms, attrs, ts "
-        f"FROM events WHERE principal != ''{where} ORDER BY seq"
+        "SELECT principal, principal_version, kind, status, cost_usd, latency_ms, attrs, ts, "
+        f"trace_id, span_id, parent_span_id, operation FROM events WHERE principal != ''{where} "
+        "ORDER BY seq"
     )
     stats: dict[tuple[str, str], VersionStats] = {}
     contracts: dict[str, ContractStats] = {}
-    for principal, version, kind, status, cost, latency, attrs, ts in ledger.conn.execute(
-        sql, args
-    ):
+    # (trace, the agent_request span) -> the version of the provider's run that answered it
+    # (its run_start is a child of the request's span and comes before the request event)
+    answered: dict[tuple[str, str], tuple[str, str]] = {}
+    latest: dict[str, tuple[str, str]] = {}
+    shown = set(agents)
+    for row in ledger.conn.execute(sql, args):
+        principal, version, kind, status, cost, latency, attrs, ts = row[:8]
+        trace, parent = row[8], row[10]
+        if kind == "run_start" and parent:
+            answered[(trace, parent)] = (principal, version)
+        if kind == "agent_request" and attrs != "{}":
+            _request(stats, contracts, answered, latest, row)
+        if shown and principal not in shown:
+            continue
         key = (principal, version)
         v = stats.get(key)
         if v is None:
             v = stats[key] = VersionStats(version, ts, ts)
+        latest[principal] = key
         v.last_seen = ts
         v.cost_usd += cost
         if kind == "run_start":
@@ -161,15 +187,8 @@ def build(
             v.denials += 1
         if kind == "escalation":
             v.escalations += 1
-        if kind == "agent_request" and attrs != "{}":
-            a = orjson.loads(attrs)
-            name = a.get("contract")
-            if isinstance(name, str):
-                c = contracts.setdefault(name, ContractStats(name))
-                c.requests += 1
-                if a.get("sla_missed"):
-                    c.sla_misses += 1
-                    v.sla_misses[name] = v.sla_misses.get(name, 0) + 1
+    if shown:
+        stats = {k: v for k, v in stats.items() if k[0] in shown}
     charters: dict[str, list[VersionStats]] = {}
     for (principal, _), v in sorted(stats.items(), key=lambda kv: (kv[0][0], kv[1].first_seen)):
         charters.setdefault(principal, []).append(v)
@@ -183,3 +202,34 @@ def build(
                 "denials_per_run": _delta(before.denials_per_run, after.denials_per_run),
             }
     return Report(since, until, charters, sorted(contracts.values(), key=lambda c: c.contract))
+
+
+def _request(
+    stats: dict[tuple[str, str], VersionStats],
+    contracts: dict[str, ContractStats],
+    answered: dict[tuple[str, str], tuple[str, str]],
+    latest: dict[str, tuple[str, str]],
+    row: tuple[Any, ...],
+) -> None:
+    """An agent_request under a contract: counted on the contract, and a miss against the
+    provider's version that answered it (else the provider's latest version seen)."""
+    consumer, _version, _kind, _status, _cost, _lat, attrs, ts, trace, span, _p, op = row
+    a = orjson.loads(attrs)
+    name = a.get("contract")
+    if not isinstance(name, str):
+        return
+    provider = (op or "").removeprefix("charter/")
+    c = contracts.setdefault(name, ContractStats(name, provider, consumer))
+    c.requests += 1
+    who = answered.pop((trace, span), None)
+    if not a.get("sla_missed"):
+        return
+    if a.get("count_missed", True) is False:
+        c.uncounted_misses += 1
+        return
+    c.sla_misses += 1
+    key = who or latest.get(provider) or (provider, "")
+    v = stats.get(key)
+    if v is None:
+        v = stats[key] = VersionStats(key[1], ts, ts)
+    v.sla_misses[name] = v.sla_misses.get(name, 0) + 1

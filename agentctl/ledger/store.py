@@ -28,6 +28,7 @@ from agentctl.ledger.record import (
     check_event,
     encode_json,
     redact_bytes,
+    redact_columns,
 )
 
 BUSY_TIMEOUT_MS = 60_000
@@ -397,6 +398,7 @@ def _payload(value: Any, out: list[tuple[str, str]]) -> str | None:
 
 
 def _prepare(e: LedgerEvent) -> _Prepared:
+    redact_columns(e)
     payloads: list[tuple[str, str]] = []
     ih = None if e.input is None else _payload(e.input, payloads)
     oh = None if e.output is None else _payload(e.output, payloads)

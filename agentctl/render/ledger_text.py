@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agentctl.ledger import clock
 from agentctl.ledger.stats import Report
 from agentctl.ledger.verify import VerifyReport
 from agentctl.model.types import format_usd
@@ -76,13 +77,21 @@ def events_table(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "no matching events\n"
     lines = [f"{'SEQ':>6} {'TIME (UTC)':<19} {'KIND':<13} {'STATUS':<7} AGENT: OPERATION"]
+    overrides = 0
     for r in rows:
         what = f"{r['principal'] or '(system)'}: {r['operation'] or '-'}"
         line = (
             f"{r['seq']:>6} {r['ts'][:19].replace('T', ' '):<19} {_cut(r['kind'], 13):<13} "
             f"{_cut(r['status'], 7):<7} {what}"
         )
+        if clock.overridden(r["attrs"]) is not None:
+            overrides += 1
+            line = _fit(line, WIDTH - 2) + " *"
         lines.append(_fit(line))
+    if overrides:
+        lines.append(
+            f"* {overrides} written under a clock override (run --now/--today): not real times"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -149,6 +158,9 @@ def trace_tree(trace_id: str, events: Sequence[dict[str, Any]]) -> str:
         f"agents: {', '.join(agents) or '-'}   {start[:19].replace('T', ' ')} .. "
         f"{end[11:19]} UTC   {len(events)} events",
     ]
+    override = next((n for e in events if (n := clock.note(e["attrs"]))), None)
+    if override:  # the times above are not real times
+        lines.append(_fit(override))
 
     def walk(sid: str, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
@@ -202,9 +214,15 @@ def report_text(rep: Report) -> str:
                     lines.append(_fit("    vs previous: " + ", ".join(bits)))
     if rep.contracts:
         lines.append("")
-        lines.append(f"  {'CONTRACT':<40}{'REQUESTS':>10}{'SLA MISSES':>12}")
+        # misses count against the provider (the charter that answered)
+        lines.append(f"  {'CONTRACT':<28}{'PROVIDER':<26}{'REQUESTS':>10}{'SLA MISSES':>12}")
         for c in rep.contracts:
-            lines.append(_fit(f"  {c.contract[:40]:<40}{c.requests:>10}{c.sla_misses:>12}"))
+            lines.append(
+                _fit(
+                    f"  {c.contract[:27]:<28}{c.provider[:25]:<26}{c.requests:>10}"
+                    f"{c.sla_misses:>12}"
+                )
+            )
     return "\n".join(lines) + "\n"
 
 

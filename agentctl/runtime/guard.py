@@ -54,6 +54,11 @@ class Want:
     usd: Decimal = ZERO
     steps: int = 1
     tool_calls: int = 0
+    tokens: int = 0  # a model call's worst case (its max_tokens), for reservations
+
+
+# the counters a per-day limit can be reserved on (wall time is known only at run end)
+LEASED = ("usd", "steps", "tool_calls", "tokens")
 
 
 def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[str, str] | None:
@@ -65,40 +70,13 @@ def _over(limits: Limits, used: Counters, want: Want, wall_s: float) -> tuple[st
     if limits.usd is not None and used.usd + want.usd > limits.usd:
         spent = format_usd(used.usd)
         return "usd", f"{format_usd(limits.usd)} (spent {spent}, this call {format_usd(want.usd)})"
-    if limits.tokens is not None and used.tokens >= limits.tokens:
+    if limits.tokens is not None and (
+        used.tokens >= limits.tokens or used.tokens + want.tokens > limits.tokens
+    ):
         return "tokens", f"{limits.tokens} tokens (used {used.tokens})"
     if limits.wall_time is not None and wall_s > limits.wall_time.total_seconds():
         return "wall_time", f"{limits.wall_time.total_seconds():g}s of wall time"
     return None
-
-
-@dataclass(frozen=True)
-class SlaResult:
-    missed: bool
-    reasons: list[str]
-    field_coverage: float | None
-
-
-def sla_check(contract: ContractDoc, latency_s: float, ok: bool, output: Any) -> SlaResult:
-    """Measure one response against the contract's SLA (success, latency, field coverage)."""
-    sla = contract.spec.sla
-    reasons: list[str] = []
-    if not ok and sla.success_rate is not None:
-        reasons.append("the request failed (counts against success_rate)")
-    if sla.latency is not None and latency_s > sla.latency.total_seconds():
-        reasons.append(f"latency {latency_s:.3f}s over {sla.latency.total_seconds():g}s")
-    coverage: float | None = None
-    if sla.fields:
-        body = output if isinstance(output, dict) else {}
-        present = sum(1 for f in sla.fields if body.get(f) is not None)
-        coverage = present / len(sla.fields)
-        wanted = sla.field_coverage if sla.field_coverage is not None else 1.0
-        if ok and coverage < wanted:
-            missing = [f for f in sla.fields if body.get(f) is None]
-            reasons.append(
-                f"field coverage {coverage:.2f} under {wanted:g} (missing: {', '.join(missing)})"
-            )
-    return SlaResult(bool(reasons), reasons, coverage)
 
 
 @dataclass
@@ -115,6 +93,10 @@ class Guard:
     # what set usd_ceiling, for the message of a denial (e.g. "contract/x per_request_usd")
     ceiling_source: str = "the request's cost ceiling"
     used: Counters = field(default_factory=Counters)
+    # other runs of this charter today that hold reservations not used yet (for messages:
+    # `day` includes what they hold)
+    day_in_flight: int = 0
+    _day_flags: tuple[bool, ...] | None = None  # which LEASED counters have a per-day limit
     _granted: dict[str, OperationRef] | None = None
 
     @property
@@ -146,7 +128,7 @@ class Guard:
         over = _over(spec.budget.per_day, self.day, Want(steps=1), self.day.wall_time_s)
         if over is not None:
             return Stopped(
-                f"daily budget of charter/{self.name} spent: {over[1]}",
+                f"daily budget of charter/{self.name} spent: {over[1]}{self._flying()}",
                 rule="budget",
                 limit=over[0],
                 period="day",
@@ -246,6 +228,10 @@ class Guard:
 
     def check_model(self, elapsed_s: float) -> Denied | None:
         return self._budget(Want(), elapsed_s)
+
+    def check_day(self, want: Want, elapsed_s: float) -> Denied | None:
+        """The budgets again, against a fresh `day` (before a reservation is made)."""
+        return self._budget(want, elapsed_s)
 
     def _left(self) -> tuple[list[tuple[int, str]], list[tuple[Decimal, str]]]:
         """What the budgets have left: [(tokens, period)], [(usd, period)]."""
@@ -386,15 +372,19 @@ class Guard:
             return stop
         return contract, target
 
-    def check_contract_day(self, contract: Resource[ContractDoc], spent: Decimal) -> Denied | None:
-        """A contract's per-day cost ceiling, from what was spent under it today (the shell
-        sums the ledger's agent_request events of the contract)."""
+    def check_contract_day(
+        self, contract: Resource[ContractDoc], spent: Decimal, in_flight: int = 0
+    ) -> Denied | None:
+        """A contract's per-day cost ceiling, from what was spent under it today and what
+        the `in_flight` requests hold (the shell reads both from the ledger)."""
         ceiling = contract.doc.spec.cost_ceiling.per_day_usd
         if ceiling is None or spent < ceiling:
             return None
+        held = f" ({in_flight} in flight included)" if in_flight else ""
         return Denied(
             f"contract/{contract.name} has reached its daily cost ceiling: "
-            f"{format_usd(spent)} of {format_usd(ceiling)} spent on {self.today.isoformat()}",
+            f"{format_usd(spent)} of {format_usd(ceiling)} spent{held} on "
+            f"{self.today.isoformat()}",
             rule="contract-ceiling",
             operation=contract.doc.spec.provider,
             contract=contract.name,
@@ -430,6 +420,9 @@ class Guard:
                 extra = self.used.usd if used is self.day else ZERO
                 left = max(ZERO, limits.usd - used.usd - extra)
                 caps.append((left, f"the budget per {period} of charter/{self.name}"))
+        if self.usd_ceiling is not None:  # serving an ask itself: what that request has left
+            left = max(ZERO, self.usd_ceiling - self.used.usd)
+            caps.append((left, f"the cost ceiling of this request ({self.ceiling_source})"))
         return min(caps, key=lambda c: c[0]) if caps else None
 
     def note_ask(self, usd: Decimal) -> None:
@@ -437,6 +430,50 @@ class Guard:
         self.used.usd += usd
 
     # --- budgets -----------------------------------------------------------------------
+
+    def _flying(self) -> str:
+        n = self.day_in_flight
+        if not n:
+            return ""
+        return f"; {n} run{'s' if n > 1 else ''} in flight hold{'' if n > 1 else 's'} part of it"
+
+    def lease_need(self, want: Want, held: Counters) -> Counters | None:
+        """What this run must hold of the day's limits to take `want`, or None when what it
+        `held` already covers it (or there is no per-day limit to hold).
+
+        `self.day` must be fresh (what the other runs used or hold, read under the charter's
+        lock) and `want` admitted by the budget checks against it. The reservation tops up
+        to the run's own per-run allowance where it has one, so that one reservation usually
+        covers a whole run; never beyond what the day has left, never less than needed.
+        """
+        per_day = self.spec.budget.per_day
+        flags = self._day_flags
+        if flags is None:
+            flags = self._day_flags = tuple(getattr(per_day, d) is not None for d in LEASED)
+        u = self.used
+        # the common case first, cheaply (it runs before every step): what is held covers it
+        if not (
+            (flags[0] and u.usd + want.usd > held.usd)
+            or (flags[1] and u.steps + want.steps > held.steps)
+            or (flags[2] and u.tool_calls + want.tool_calls > held.tool_calls)
+            or (flags[3] and u.tokens + want.tokens > held.tokens)
+        ):
+            return None
+        per_run = self.spec.budget.per_run
+        dims = [d for d, on in zip(LEASED, flags, strict=True) if on]
+        need = Counters(
+            usd=u.usd + want.usd,
+            tokens=u.tokens + want.tokens,
+            steps=u.steps + want.steps,
+            tool_calls=u.tool_calls + want.tool_calls,
+        )
+        target = Counters()
+        for d in dims:
+            n = getattr(need, d)
+            left = getattr(per_day, d) - getattr(self.day, d)
+            top = getattr(per_run, d)
+            setattr(target, d, max(getattr(held, d), n, min(n if top is None else top, left)))
+        return target
 
     def _budget(self, want: Want, elapsed_s: float, *, spent: bool = False) -> Denied | None:
         budget = self.spec.budget
@@ -461,8 +498,9 @@ class Guard:
         ):
             over = _spent(limits, used) if spent else _over(limits, used, want, wall)
             if over is not None:
+                flying = self._flying() if period == "day" else ""
                 return Stopped(
-                    f"budget per {period} of charter/{self.name} reached: {over[1]}",
+                    f"budget per {period} of charter/{self.name} reached: {over[1]}{flying}",
                     rule="budget",
                     limit=over[0],
                     period=period,

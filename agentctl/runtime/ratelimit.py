@@ -83,10 +83,12 @@ class RateGate:
 
 
 class _Lock:
-    """An exclusive flock on a file, kept open for the session (locked per call)."""
+    """An exclusive flock on a file, kept open for the session (locked per call). Re-entrant
+    within the session: an inner hold neither blocks nor releases the outer one."""
 
     def __init__(self, path: Path) -> None:
         self.fh = open(path, "a+b")  # noqa: SIM115 - closed by RateGate.close
+        self.depth = 0
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -95,8 +97,12 @@ class _Lock:
             return
         import fcntl
 
-        fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        if self.depth == 0:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        self.depth += 1
         try:
             yield
         finally:
-            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+            self.depth -= 1
+            if self.depth == 0:
+                fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
-from agentctl.ledger import Ledger, new_trace_id
+from agentctl.ledger import Ledger, new_trace_id, redact_text
+from agentctl.ledger.clock import refuse_on_real_ledger
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.charter_io import check_run_input
 from agentctl.runtime.errors import ToolError
 from agentctl.runtime.runtimes import prepare
-from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig, day_window
+from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig
+from agentctl.runtime.summary import redacted
 
 
 def find_charter(workspace: Workspace, name: str) -> Any:
@@ -62,6 +64,7 @@ def run_charter(
     trace_id: str | None = None,
     batch: int = 500,
     rev: str | None = None,
+    clock_override: dict[str, str] | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -69,9 +72,15 @@ def run_charter(
 
     `rev`: the code (python_path, command runtimes and transports) and the fixtures as
     committed at that git revision, from a temporary checkout (`workspace` is expected to
-    be loaded at the same revision)."""
+    be loaded at the same revision).
+
+    `clock_override` (ledger/clock.py `mark`): `start`/`today` are not the real clock; refused
+    on a ledger that records real runs, and every event is marked with it."""
     res = find_charter(workspace, charter)
     check_run_input(res, payload, workspace.broken)
+    if clock_override is not None:
+        options = "/".join(f"--{k}" for k in ("now", "today") if k in clock_override)
+        refuse_on_real_ledger(ledger, options or "a clock override")
     environ = dict(os.environ if environ is None else environ)
     if today is None:
         from zoneinfo import ZoneInfo
@@ -84,14 +93,12 @@ def run_charter(
         trace_id=trace_id or new_trace_id(),
         start=start,
         today=today,
-        day_totals=lambda principal: ledger.daily_totals(principal, *window),
-        contract_totals=lambda contract: ledger.contract_totals(contract, *window),
         commit=commit,
         environ=environ,
         read_file=read_file,
         log=log,
+        clock_override=clock_override,
     )
-    window = day_window(workspace, today)
     if rev is None:
         return _execute(cfg, res, payload)
     from agentctl.runtime.revision import checkout, fresh_imports
@@ -110,11 +117,15 @@ def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> Run
         try:
             fn = prepare(res, session.env)
         except ToolError as exc:
+            # the message may quote the agent's own code (an import error): no secrets
             raise ConfigError(
-                f"charter/{res.name}: cannot load its runtime: {exc.message}",
-                hint=exc.hint or f"check spec.runtime in {res.file}",
-            ) from exc
+                redact_text(
+                    f"charter/{res.name}: cannot load its runtime: {exc.message}", session.secrets
+                ),
+                hint=redact_text(exc.hint or f"check spec.runtime in {res.file}", session.secrets),
+            ) from None
         try:
-            return AgentRun(session, res).execute(payload, fn)
+            result = AgentRun(session, res).execute(payload, fn)
         finally:
             session.close()
+        return redacted(result, session.secrets)

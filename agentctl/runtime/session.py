@@ -7,6 +7,7 @@ provider's run is a child span of the consumer's `agent_request` span.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import time
 from collections.abc import Callable, Mapping
@@ -15,13 +16,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from agentctl.ledger import LedgerEvent, LedgerWriter, format_ts, new_span_id, redact
+from agentctl.ledger import (
+    LedgerEvent,
+    LedgerWriter,
+    format_ts,
+    new_span_id,
+    redact,
+    redact_event,
+)
+from agentctl.ledger.clock import MARK
 from agentctl.model.index import OperationRef, Resource, Workspace
-from agentctl.model.kinds import CharterDoc
+from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
-from agentctl.runtime.guard import Counters, Guard, sla_check
+from agentctl.runtime.guard import Guard, Want
 from agentctl.runtime.ratelimit import RateGate
+from agentctl.runtime.reserve import DayLease, ReserveGate
+from agentctl.runtime.sla import Window, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
 
 
@@ -60,8 +71,6 @@ class SessionConfig:
     trace_id: str
     start: _dt.datetime  # aware: the wall-clock instant the run started (read by the shell)
     today: _dt.date
-    day_totals: Callable[[str], dict[str, float]]  # principal → the ledger's daily totals
-    contract_totals: Callable[[str], dict[str, float]]  # contract → today's, from the ledger
     commit: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
     read_file: Callable[[str], bytes] | None = None
@@ -70,6 +79,8 @@ class SessionConfig:
     # where python_path and command runtimes/transports resolve: the workspace root, or a
     # checkout of --rev (agentctl.runtime.revision)
     code_root: Path | None = None
+    # run --now/--today: every event carries it in attrs (ledger/clock.py)
+    clock_override: dict[str, str] | None = None
 
 
 class Session:
@@ -90,6 +101,7 @@ class Session:
         )
         self.secrets = self._secrets()
         self.rate = RateGate(cfg.writer, self.now)
+        self.reserve = ReserveGate(cfg.writer, day_window(cfg.workspace, cfg.today))
 
     def _secrets(self) -> list[str]:
         names: set[str] = set()
@@ -124,11 +136,12 @@ class Session:
 
     def close(self) -> None:
         self.rate.close()
+        self.reserve.close()
         for t in self.transports.values():
             try:
                 t.close()
             except Exception as exc:  # closing must not hide the run's own outcome
-                self.cfg.log(f"closing a transport failed: {exc}")
+                self.cfg.log(self.redact(f"closing a transport failed: {exc}"))
         self.transports.clear()
 
     def day_window(self) -> tuple[str, str]:
@@ -166,17 +179,19 @@ class AgentRun:
         self.result = RunResult(charter.name, session.cfg.trace_id, "ok")
         self.stopped: Stopped | None = None
         self._t0 = 0.0
-        session.cfg.writer.flush()  # the day's totals must see what this session wrote
-        totals = session.cfg.day_totals(charter.name)
-        self.guard = Guard(
-            session.ws,
-            charter,
-            session.cfg.today,
-            day=Counters.from_totals(totals),
-            contract_scopes=contract_scopes,
-        )
+        self.guard = Guard(session.ws, charter, session.cfg.today, contract_scopes=contract_scopes)
         if usd_ceiling is not None:
             self.guard.usd_ceiling, self.guard.ceiling_source = usd_ceiling
+        # what this run holds of its charter's per-day limits (runtime/reserve.py)
+        self._lease = DayLease(
+            session.reserve,
+            self.guard,
+            session.redact(self.name),
+            self.span,
+            session.elapsed,
+            lambda attrs: self._event("reservation", operation=f"charter/{self.name}", attrs=attrs),
+        )
+        self._lease.refresh()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -184,22 +199,21 @@ class AgentRun:
         self, kind: str, *, span: str | None = None, parent: str | None = None, **fields: Any
     ) -> None:
         s = self.session
-        for key in ("input", "output", "prompt", "attrs"):
-            if key in fields:
-                fields[key] = s.redact(fields[key])
-        s.cfg.writer.add(
-            LedgerEvent(
-                kind=kind,
-                trace_id=s.cfg.trace_id,
-                span_id=span or new_span_id(),
-                parent_span_id=parent if span else (parent or self.span),
-                ts=s.ts(),
-                principal=self.name,
-                principal_version=self.charter.digest,
-                commit=s.cfg.commit,
-                **fields,
-            )
+        if s.cfg.clock_override is not None:
+            fields["attrs"] = {**(fields.get("attrs") or {}), MARK: s.cfg.clock_override}
+        event = LedgerEvent(
+            kind=kind,
+            trace_id=s.cfg.trace_id,
+            span_id=span or new_span_id(),
+            parent_span_id=parent if span else (parent or self.span),
+            ts=s.ts(),
+            principal=self.name,
+            principal_version=self.charter.digest,
+            commit=s.cfg.commit,
+            **fields,
         )
+        # every text column, the operation included (the ledger redacts bearer tokens itself)
+        s.cfg.writer.add(redact_event(event, s.secrets) if s.secrets else event)
 
     def _deny(
         self, d: Denied, operation: str | None, payload: Any, data_classes: list[str] | None = None
@@ -251,6 +265,8 @@ class AgentRun:
         op = ref.op
         operation = ref.qualified
         classes = list(op.data_classes)
+        want = Want(usd=op.cost_usd, tool_calls=1)
+        self._lease.fresh(want)
         denied = g.check_call(ref, s.elapsed(), recent)
         if denied is not None:
             raise self._deny(denied, operation, payload, classes)
@@ -267,6 +283,9 @@ class AgentRun:
                 payload,
                 classes,
             )
+        denied = self._lease.take(want)
+        if denied is not None:
+            raise self._deny(denied, operation, payload, classes)
         t0 = s.elapsed()
         g.note_call(ref, t0)
         r = self.result
@@ -311,26 +330,24 @@ class AgentRun:
         refused = charter_io.ask_denied(target, payload, s.cfg.workspace.broken)
         if refused is not None:
             raise self._deny(refused, target_ref, payload)
-        spent = Decimal(0)
-        if contract.doc.spec.cost_ceiling.per_day_usd is not None:
-            s.cfg.writer.flush()  # this session's earlier requests count too
-            spent = Decimal(repr(s.cfg.contract_totals(contract.name).get("usd", 0.0)))
-            denied = self.guard.check_contract_day(contract, spent)
-            if denied is not None:
-                raise self._deny(denied, target_ref, payload)
         span = new_span_id()
+        ceiling = self._reserve_ask(contract, span, target_ref, payload)
         t0 = s.elapsed()
         sub = AgentRun(
             s,
             target,
             parent_span=span,
             contract_scopes=frozenset(contract.doc.spec.scopes),
-            usd_ceiling=self.guard.ask_ceiling(contract, spent),
+            usd_ceiling=ceiling,
             contract=contract.name,
         )
         res = sub.execute(payload)
         latency = s.elapsed() - t0
-        sla = sla_check(contract.doc, latency, res.ok, res.output)
+        # the day's earlier responses under the contract: success and field coverage are
+        # rates over that window (runtime/sla.py)
+        day = s.reserve.contract_day(s.redact(contract.name))
+        before = Window(day.requests, day.ok, day.complete)
+        sla = sla_check(contract.doc, latency, res.ok, res.output, before)
         self.guard.note_ask(res.cost_usd)
         r = self.result
         r.asks += 1
@@ -351,6 +368,12 @@ class AgentRun:
             attrs["sla_reasons"] = sla.reasons
         if sla.field_coverage is not None:
             attrs["field_coverage"] = sla.field_coverage
+            attrs["fields_complete"] = sla.fields_complete
+        if sla.missed:
+            # whether the miss counts against the provider (ledger report): as the contract
+            # said when it happened
+            attrs["count_missed"] = contract.doc.spec.on_breach.count_missed
+        attrs["sla_window"] = sla.window
         self._event(
             "agent_request",
             span=span,
@@ -378,6 +401,41 @@ class AgentRun:
         assert isinstance(res.output, dict)
         return res.output
 
+    def _reserve_ask(
+        self, contract: Resource[ContractDoc], span: str, target_ref: str, payload: Any
+    ) -> tuple[Decimal, str] | None:
+        """An ask's share of the contract's per-day ceiling and of the consumer's per-day
+        budget, reserved before the provider runs; returns the provider's USD ceiling."""
+        s = self.session
+        per_day = contract.doc.spec.cost_ceiling.per_day_usd
+        with contextlib.ExitStack() as stack:
+            spent = Decimal(0)
+            if per_day is not None:
+                stack.enter_context(s.reserve.locked("contract", contract.name))
+                cday = s.reserve.contract_day(s.redact(contract.name))
+                spent = cday.committed_and_held
+                denied = self.guard.check_contract_day(contract, spent, len(cday.holds))
+                if denied is not None:
+                    raise self._deny(denied, target_ref, payload)
+            ceiling = self.guard.ask_ceiling(contract, spent)
+            want = Want(usd=ceiling[0] if ceiling is not None else Decimal(0))
+            self._lease.fresh(want)
+            denied = self._lease.take(want)
+            if denied is not None:
+                raise self._deny(denied, target_ref, payload)
+            if per_day is not None and ceiling is not None:
+                self._event(
+                    "reservation",
+                    parent=span,
+                    operation=target_ref,
+                    attrs={
+                        "reserve": "contract",
+                        "contract": contract.name,
+                        "usd": str(ceiling[0]),
+                    },
+                )
+        return ceiling
+
     def model(
         self,
         messages: list[dict[str, Any]],
@@ -390,11 +448,16 @@ class AgentRun:
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session
         prompt = {"messages": messages, "tools": tools}
+        self._lease.fresh(Want())
         denied = self.guard.check_model(s.elapsed())
         if denied is None:
             cap = self.guard.model_max_tokens(client.max_tokens, client.usd_per_1k_output)
             if isinstance(cap, Denied):
                 denied = cap
+        if denied is None:
+            assert not isinstance(cap, Denied)
+            worst = client.usd_per_1k_output * (cap or 0) / 1000
+            denied = self._lease.take(Want(usd=worst, tokens=cap or 0))
         if denied is not None:
             raise self._deny(denied, client.model, prompt)
         assert not isinstance(cap, Denied)
@@ -446,7 +509,8 @@ class AgentRun:
         return reply.message
 
     def log(self, *parts: Any) -> None:
-        self.session.cfg.log(f"[{self.name}] " + " ".join(str(p) for p in parts))
+        line = f"[{self.name}] " + " ".join(str(p) for p in parts)
+        self.session.cfg.log(self.session.redact(line))
 
     # --- the run -------------------------------------------------------------------------
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
+from collections.abc import Iterable
 from typing import IO, Any
 
 from agentctl.errors import UsageError
+from agentctl.ledger import redact
 from agentctl.model.types import format_usd
 from agentctl.render.envelope import envelope
 from agentctl.runtime.session import RunResult
@@ -40,6 +43,29 @@ def parse_input(text: str, stdin: IO[str] | None = None) -> Any:
             hint='the input is one JSON value, e.g. \'{"ticket_id": "T-1001"}\'',
         ) from None
     return value
+
+
+def redacted(res: RunResult, secrets: Iterable[str]) -> RunResult:
+    """The result with every secret redacted from what it carries out of the process: the
+    output, the error and hint (they quote agents and connectors), denials, escalations and
+    names. `run_charter` returns only this, so the summary (text and JSON) and library
+    callers never see a secret the ledger would not keep either."""
+    wanted = list(secrets)  # none: bearer tokens are redacted all the same
+
+    def r(value: Any) -> Any:
+        return redact(value, wanted)
+
+    return dataclasses.replace(
+        res,
+        charter=r(res.charter),
+        output=r(res.output),
+        error=r(res.error),
+        hint=r(res.hint),
+        denials=r(res.denials),
+        escalations=r(res.escalations),
+        data_classes=set(r(sorted(res.data_classes))),
+        tools=r(res.tools),
+    )
 
 
 def to_json(res: RunResult) -> dict[str, Any]:

@@ -235,7 +235,12 @@ def test_report(cli, sample_ledger: Path, snapshot) -> None:  # type: ignore[no-
     v1, v2 = planner["versions"]
     assert (v1["runs"], v1["success_rate"], v1["latency_p95_ms"]) == (4, 1.0, 1300.0)
     assert (v2["runs"], v2["success_rate"], v2["denials"], v2["escalations"]) == (4, 0.75, 2, 1)
-    assert v2["sla_misses"] == {"planner-procurement": 1}
+    assert v2["sla_misses"] == {}  # the consumer asked; the miss is its provider's
+    (provider,) = [c for c in j["charters"] if c["charter"] == "procurement"]
+    # the sample has no provider runs: the version that answered is unknown
+    assert [(v["version"], v["sla_misses"]) for v in provider["versions"]] == [
+        ("", {"planner-procurement": 1})
+    ]
     assert v2["delta"] == {
         "success_rate": -0.25,
         "cost_per_action": 0.0,
@@ -244,7 +249,15 @@ def test_report(cli, sample_ledger: Path, snapshot) -> None:  # type: ignore[no-
         "denials_per_run": 0.5,
     }
     assert j["contracts"] == [
-        {"contract": "planner-procurement", "requests": 8, "sla_misses": 1, "miss_rate": 0.125}
+        {
+            "contract": "planner-procurement",
+            "provider": "procurement",
+            "consumer": "replenishment-planner",
+            "requests": 8,
+            "sla_misses": 1,
+            "uncounted_misses": 0,
+            "miss_rate": 0.125,
+        }
     ]
 
 

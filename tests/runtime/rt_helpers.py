@@ -95,6 +95,16 @@ def script(task, ctx):
             while time.time() < payload:
                 time.sleep(0.002)
             continue
+        if kind == "barrier":  # a start line: every process arrives before any goes on
+            import os
+            from pathlib import Path
+
+            here = Path(target)
+            here.mkdir(exist_ok=True)
+            (here / str(os.getpid())).touch()
+            while len(list(here.iterdir())) < payload:
+                time.sleep(0.002)
+            continue
         try:
             fn = ctx.call if kind == "call" else ctx.ask
             out.append({"ok": fn(target, payload)})

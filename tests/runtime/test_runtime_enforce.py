@@ -279,7 +279,9 @@ def test_sla_breach_is_escalated(ws: Ws) -> None:
     assert attrs["sla_missed"] is True and attrs["field_coverage"] == 0.0
     (esc,) = ws.events("escalation")
     assert esc["operation"] == "role/ops" and esc["parent_span_id"] == req["span_id"]
-    assert json.loads(esc["attrs"])["reasons"] == ["field coverage 0.00 under 1 (missing: answer)"]
+    assert json.loads(esc["attrs"])["reasons"] == [
+        "field coverage 0.00 over the day's 1 answers, under 1 (missing: answer)"
+    ]
 
 
 def test_unknown_charter_is_a_usage_error(ws: Ws) -> None:

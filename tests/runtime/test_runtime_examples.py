@@ -167,4 +167,6 @@ def test_installed_agentctl_runs_an_example(tmp_path: Path) -> None:
     assert out["intent"] == "refund_status" and "INV-104233" in out["reply"]
     assert proc.stderr.splitlines()[0] == "run support-tier1: ok"
     with Ledger.open(db) as led:
-        assert verify(led).ok and led.count() == 5
+        # run_start, one reservation of the per-day budget (it covers the run), 3 calls,
+        # run_end
+        assert verify(led).ok and led.count() == 6

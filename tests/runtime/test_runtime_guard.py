@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 
 from agentctl.runtime.errors import Denied, Stopped
-from agentctl.runtime.guard import ZERO, Counters, Guard, sla_check
+from agentctl.runtime.guard import ZERO, Counters, Guard, Want
+from agentctl.runtime.sla import Window, sla_check
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -205,6 +206,16 @@ def test_contract_daily_ceiling(ws: Ws) -> None:
         Decimal("0.005"),
         "the budget per run of charter/asker",
     )
+    # serving an ask itself: the outer request's ceiling binds a nested ask too
+    g.usd_ceiling, g.ceiling_source = Decimal("0.497"), "contract/outer per_request_usd"
+    assert g.ask_ceiling(contract, ZERO) == (
+        Decimal("0.002"),
+        "the cost ceiling of this request (contract/outer per_request_usd)",
+    )
+    assert g.check_contract_day(contract, Decimal("0.05"), 2).message == (  # type: ignore[union-attr]
+        "contract/c1 has reached its daily cost ceiling: $0.05 of $0.05 spent (2 in flight "
+        "included) on 2026-11-25"
+    )
 
 
 def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
@@ -212,11 +223,70 @@ def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
     c = ws.workspace().get("contract/c1").doc
     assert not sla_check(c, 1.0, True, {"answer": 1, "source": "x"}).missed
     r = sla_check(c, 61.0, True, {"answer": 1})
-    assert r.missed and r.field_coverage == 0.5
+    assert r.missed and r.field_coverage == 0.5 and r.fields_complete is False
     assert r.reasons == [
         "latency 61.000s over 60s",
-        "field coverage 0.50 under 1 (missing: source)",
+        "field coverage 0.00 over the day's 1 answers, under 1 (missing: source)",
     ]
     assert sla_check(c, 1.0, False, None).reasons == [
-        "the request failed (counts against success_rate)"
+        "success rate 0.00 over the day's 1 requests, under 0.99"
     ]
+
+
+def test_success_rate_and_coverage_are_rates_over_the_day(ws: Ws) -> None:
+    """A failure within the rate's allowance is not a miss; one that brings the day's rate
+    under it is; a success never is. Field coverage likewise, over the day's answers."""
+    loose = CONTRACTS.replace("field_coverage: 1.0", "field_coverage: 0.9").replace(
+        "success_rate: 0.99", "success_rate: 0.95"
+    )
+    ws.add(charter("asker"), charter("helper"), loose)
+    c = ws.workspace().get("contract/c1").doc
+    full = {"answer": 1, "source": "x"}
+    # 99 successes before: one failure leaves the rate at 0.99, over 0.95
+    r = sla_check(c, 1.0, False, None, Window(99, 99, 99))
+    assert not r.missed and r.window["success_rate"] == 0.99
+    # 19 of 19 before, 20 requests: a failure is 0.95, not under; 18 of 19: 0.90, a miss
+    assert not sla_check(c, 1.0, False, None, Window(19, 19, 19)).missed
+    r = sla_check(c, 1.0, False, None, Window(19, 18, 18))
+    assert r.reasons == ["success rate 0.90 over the day's 20 requests, under 0.95"]
+    # a success while the day's rate is under: not a miss
+    assert not sla_check(c, 1.0, True, full, Window(10, 5, 5)).missed
+    # coverage over the answers: 9 of 10 complete is 0.9 (not under), 8 of 10 is
+    assert not sla_check(c, 1.0, True, {"answer": 1}, Window(9, 9, 9)).missed
+    r = sla_check(c, 1.0, True, {"answer": 1}, Window(9, 9, 8))
+    assert r.reasons == [
+        "field coverage 0.80 over the day's 10 answers, under 0.9 (missing: source)"
+    ]
+    assert r.window == {
+        "requests": 10,
+        "ok": 10,
+        "success_rate": 1.0,
+        "complete": 8,
+        "field_coverage": 0.8,
+    }
+
+
+def test_a_reservation_tops_up_to_the_per_run_allowance(ws: Ws) -> None:
+    """What a run must hold of its day to take a step: its per-run allowance where it has
+    one, what the step needs where not, never beyond what the other runs left."""
+    ws.add(
+        charter(
+            "a",
+            tools="[sys.read]",
+            budget="{per_run: {tool_calls: 4}, per_day: {tool_calls: 10, usd: 1}}",
+        )
+    )
+    g = guard(ws, "a")
+    want = Want(usd=Decimal("0.01"), tool_calls=1)
+    first = g.lease_need(want, Counters())
+    assert first is not None
+    assert (first.tool_calls, first.usd, first.steps) == (4, Decimal("0.01"), 0)
+    g.used = Counters(usd=Decimal("0.01"), tool_calls=1, steps=1)
+    # the allowance covers calls; the USD (no per-run limit) is reserved step by step
+    more = g.lease_need(want, first)
+    assert more is not None and (more.tool_calls, more.usd) == (4, Decimal("0.02"))
+    assert g.lease_need(Want(tool_calls=1), first) is None
+    g.used = Counters()
+    g.day = Counters(tool_calls=8)  # others used or hold 8 of the 10
+    capped = g.lease_need(want, Counters())
+    assert capped is not None and capped.tool_calls == 2

@@ -118,7 +118,8 @@ def test_http_transport_posts_json_with_a_bearer(ws: Ws, http_backend: Server) -
     )
     first, second = res.output["results"]
     assert first["ok"]["path"] == "/api/ping" and first["ok"]["body"] == {"q": 1}
-    assert first["ok"]["auth"] == f"Bearer {SECRET}"
+    assert http_backend.requests[0]["headers"]["authorization"] == f"Bearer {SECRET}"
+    assert first["ok"]["auth"] == "Bearer [REDACTED]"  # the run's result is redacted too
     assert second["error"].startswith("connector/web: HTTP 500 from ")
     assert http_backend.requests[0]["headers"]["content-type"] == "application/json"
     # the token reached the server, but never the ledger file
