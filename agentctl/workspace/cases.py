@@ -4,7 +4,6 @@ like inline cases, each with its own file:line:col. Pure: the shell hands in the
 from __future__ import annotations
 
 import json
-import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import Case
 from agentctl.model.validate import allowed_keys, did_you_mean
 from agentctl.positions import key_path
+from agentctl.workspace.paths import PathRefused, named
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class CaseSite:
 
 
 def cases_path(suite_file: str, cases_file: str) -> str:
-    return posixpath.normpath(posixpath.join(posixpath.dirname(suite_file), cases_file))
+    """The workspace path of a suite's cases file; PathRefused if it leaves the workspace."""
+    return named(suite_file, cases_file)
 
 
 def _column(line: str, key: Any) -> int:
@@ -117,7 +118,10 @@ def needed_files(workspace: Any) -> Iterator[tuple[Any, str]]:
     for suite in workspace.suites:
         rel = suite.doc.spec.cases_file
         if rel:
-            yield suite, cases_path(suite.file, rel)
+            try:
+                yield suite, cases_path(suite.file, rel)
+            except PathRefused:
+                continue  # lint's path-outside reports it; it is never read
 
 
 def attach_cases(workspace: Any, files: Mapping[str, bytes]) -> list[Finding]:
