@@ -10,11 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agentctl.engine.events import MAX_LINE_BYTES
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import Case
 from agentctl.model.validate import allowed_keys, did_you_mean
 from agentctl.positions import key_path
 from agentctl.workspace.paths import PathRefused, named
+from agentctl.workspace.yamlload import MAX_DEPTH
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,34 @@ def _column(line: str, key: Any) -> int:
     return 1
 
 
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def _read_line(line: str) -> tuple[Any, tuple[str, int] | None]:
+    """The line's JSON value, or (message, column) when it cannot be a case, within the
+    caps a YAML document or an event has: at most MAX_LINE_BYTES, MAX_DEPTH levels."""
+    if len(line) > MAX_LINE_BYTES:
+        return None, (f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", 1)
+    deep = f"the case nests deeper than {MAX_DEPTH} levels"
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, (f"not a JSON object: {exc.msg}", exc.colno)
+    except RecursionError:
+        return None, (deep, 1)
+    except ValueError as exc:  # an integer of over 4300 digits
+        return None, (f"not a JSON object: {exc}", 1)
+    return (None, (deep, 1)) if _too_deep(raw) else (raw, None)
+
+
 def parse_cases(
     data: bytes, file: str, rev: str | None, ref: str
 ) -> tuple[list[CaseSite], list[Finding]]:
@@ -58,18 +88,18 @@ def parse_cases(
                 "save the file as UTF-8",
             )
         ]
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # "\n" only: str.splitlines also splits at U+2028 and friends, which JSON strings may hold
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
+        raw, problem = _read_line(line)
+        if problem is not None:
             findings.append(
                 Finding(
                     "schema",
                     Severity.ERROR,
-                    f"not a JSON object: {exc.msg}",
-                    Location(file, lineno, exc.colno, rev),
+                    problem[0],
+                    Location(file, lineno, problem[1], rev),
                     "each line of a cases file is one case as a JSON object",
                     resource=ref,
                 )

@@ -240,3 +240,64 @@ def test_a_fixture_outside_the_workspace_is_never_read(tmp_path: Path, cli: Any,
     assert MARKER not in r.stdout + r.stderr
     assert r.exit_code == 1, r.stdout + r.stderr
     assert "it is not read" in r.stdout + r.stderr
+
+
+# --- caps --------------------------------------------------------------------------------
+
+
+def test_cases_lines_within_the_caps_never_crash() -> None:
+    from agentctl.workspace.cases import parse_cases
+
+    data = b"\n".join(
+        [
+            b"[" * 100_000,  # RecursionError in json once
+            b'{"id": ' + b"1" * 5000 + b"}",  # ValueError (over 4300 digits) once
+            b'{"id": "a", "input": {"x": ' + b"[" * 200 + b"]" * 200 + b'}, "assert": []}',
+            b'{"id": "b\xe2\x80\xa8c", "input": {}, "assert": ["true"]}',  # U+2028 inside
+            b'{"id": "' + b"x" * (1 << 20) + b'"}',
+        ]
+    )
+    sites, findings = parse_cases(data, "c.jsonl", None, "evalsuite/x")
+    assert [(f.location.line, f.message[:38]) for f in findings] == [
+        (1, "the case nests deeper than 100 levels"),
+        (2, "not a JSON object: Exceeds the limit ("),
+        (3, "the case nests deeper than 100 levels"),
+        (5, "the line is longer than 1 MiB"),
+    ]
+    assert [s.case.id for s in sites] == ["b\u2028c"]
+
+
+def test_an_oversized_cases_file_is_refused_unread(tmp_path: Path) -> None:
+    root = make_ws(tmp_path)
+    with (root / "evals/cases.jsonl").open("ab") as fh:
+        fh.truncate(64 * 1024 * 1024 + 1)  # sparse: costs no disk
+    result = load_workspace(root)
+    assert [(f.code, f.location.file, f.message) for f in result.findings] == [
+        ("file-too-large", "evals/cases.jsonl", "the file is larger than 64 MiB: it is not read")
+    ]
+
+
+def test_a_yaml_file_over_the_cap_or_the_node_count_is_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = make_ws(tmp_path)
+    (root / "charters/huge.yaml").write_bytes(b"# x\n" * (2 << 20) + b"a: 1\n")  # 8 MiB + 5
+    # 3 MiB of "1," would compose 1.5 million libyaml nodes (~650 MB): counted first instead
+    (root / "charters/wide.yaml").write_bytes(b"[" + b"1," * (3 << 19) + b"1]\n")
+    code = (
+        "import json, resource, sys\n"
+        "from agentctl.workspace.loader import load_workspace\n"
+        "r = load_workspace(__import__('pathlib').Path(sys.argv[1]))\n"
+        "print(json.dumps([sorted((f.code, f.location.file, f.location.line)"
+        " for f in r.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True
+    ).stdout
+    findings, max_rss_kib = json.loads(out)
+    assert findings == [
+        ["file-too-large", "charters/huge.yaml", 1],
+        ["yaml-too-large", "charters/wide.yaml", 1],
+    ]
+    assert max_rss_kib < 300 * 1024, f"{max_rss_kib:,} KiB"

@@ -282,3 +282,35 @@ def test_fuzz_regressions() -> None:
     assert not isinstance(bad, Event) and bad.message == "the event nests deeper than 100 levels"
     ok = parse_line(deep % (b"[" * 97 + b"]" * 97), 1, "e.jsonl")  # event > data > a > 97
     assert isinstance(ok, Event)
+
+
+FUZZ_SUITE = """\
+apiVersion: agentctl/v1
+kind: EvalSuite
+metadata: {name: fuzz-suite, owner: role/ops}
+spec:
+  charter: charter/planner
+  cases_file: fuzz-cases.jsonl
+"""
+cases = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": json_scalars,
+        "input": json_trees,
+        "assert": st.one_of(json_trees, st.lists(st.sampled_from(["true", "output.x ==", "1"]))),
+        "expect_denial": json_trees,
+        "x": json_trees,
+    },
+)
+
+
+@CLI_FUZZ
+@given(st.lists(st.one_of(cases.map(encode), lines), max_size=8))
+def test_lint_cases_files_never_crash(inv_ws: Path, body: list[bytes]) -> None:
+    (inv_ws / "evals/fuzz-suite.yaml").write_text(FUZZ_SUITE)
+    (inv_ws / "evals/fuzz-cases.jsonl").write_bytes(b"\n".join(body))
+    try:
+        for fmt in ("text", "json", "sarif", "github"):
+            check("lint", "-w", inv_ws, "-f", fmt)
+    finally:
+        (inv_ws / "evals/fuzz-suite.yaml").unlink()
