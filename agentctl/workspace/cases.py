@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentctl.engine.events import MAX_LINE_BYTES
+from agentctl.engine.events import MAX_LINE_BYTES, too_deep
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import Case
 from agentctl.model.validate import allowed_keys, did_you_mean
@@ -41,17 +41,6 @@ def _column(line: str, key: Any) -> int:
     return 1
 
 
-def _too_deep(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, dict | list):
-            if depth > MAX_DEPTH:
-                return True
-            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
-    return False
-
-
 def _read_line(line: str) -> tuple[Any, tuple[str, int] | None]:
     """The line's JSON value, or (message, column) when it cannot be a case, within the
     caps a YAML document or an event has: at most MAX_LINE_BYTES, MAX_DEPTH levels."""
@@ -66,7 +55,7 @@ def _read_line(line: str) -> tuple[Any, tuple[str, int] | None]:
         return None, (deep, 1)
     except ValueError as exc:  # an integer of over 4300 digits
         return None, (f"not a JSON object: {exc}", 1)
-    return (None, (deep, 1)) if _too_deep(raw) else (raw, None)
+    return (None, (deep, 1)) if too_deep(raw, MAX_DEPTH) else (raw, None)
 
 
 def parse_cases(
