@@ -163,7 +163,10 @@ def test_fifo_and_dangling_links_are_no_files(tmp_path: Path) -> None:
     root = make_ws(tmp_path)
     os.mkfifo(root / "charters/pipe.yaml")  # reading it would block forever
     os.symlink("nowhere.yaml", root / "charters/dangling.yaml")
+    os.symlink("loop-b.yaml", root / "charters/loop-a.yaml")
+    os.symlink("loop-a.yaml", root / "charters/loop-b.yaml")
     src = read_tree(root)
+    assert not any("loop" in p for p in src.paths)
     assert "charters/pipe.yaml" not in src.paths
     assert "charters/dangling.yaml" not in src.paths
     assert src.findings == []
@@ -184,6 +187,8 @@ def test_git_symlinks_are_never_followed_on_the_disk(tmp_path: Path, git_repo: P
     os.symlink("../../elsewhere.yaml", root / "charters/repo.yaml")
     os.symlink("../roles.yaml", root / "charters/roles-again.yaml")  # inside: read from git
     os.symlink("charters", root / "linkdir")
+    os.symlink("loop-b.yaml", root / "charters/loop-a.yaml")
+    os.symlink("loop-a.yaml", root / "charters/loop-b.yaml")
     rev = commit_all(git_repo, "symlinks")
     # the working tree changes after the commit: the revision must not see it
     (root / "roles.yaml").write_text(SECRET_YAML)
@@ -198,6 +203,7 @@ def test_git_symlinks_are_never_followed_on_the_disk(tmp_path: Path, git_repo: P
     assert data["roles.yaml"] == ROLE.encode()
     assert not any(MARKER.encode() in d for d in data.values())
     assert "linkdir" not in src.paths and not any(p.startswith("linkdir/") for p in src.paths)
+    assert not any("loop" in p for p in src.paths)
 
 
 def test_git_symlinked_cases_file_outside_is_not_read(tmp_path: Path, git_repo: Path) -> None:
@@ -240,6 +246,16 @@ def test_a_fixture_outside_the_workspace_is_never_read(tmp_path: Path, cli: Any,
     assert MARKER not in r.stdout + r.stderr
     assert r.exit_code == 1, r.stdout + r.stderr
     assert "it is not read" in r.stdout + r.stderr
+    # lint names the same place (it said file-missing for '..' while run read the file)
+    r = cli("lint", "-w", root, "--format", "json")
+    found = {(f["code"], f["location"]["file"]) for f in json.loads(r.stdout)["findings"]}
+    assert MARKER not in r.stdout + r.stderr
+    assert {
+        "dotdot": ("path-outside", "charters/shop.yaml"),
+        "absolute": ("path-outside", "charters/shop.yaml"),
+        "symlink": ("path-outside", "charters/fx/link.jsonl"),
+        "symlinked-folder": ("path-outside", "charters/out"),
+    }[how] in found
 
 
 # --- caps --------------------------------------------------------------------------------

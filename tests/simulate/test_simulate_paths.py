@@ -46,6 +46,14 @@ def test_a_scenario_events_path_that_leaves_is_refused(
     assert "simulator/morning.yaml:5:11: path-outside error:" in r.stderr
     r = cli("simulate", "morning", "-w", ws, "--format", "json")
     assert json.loads(r.stdout)["findings"][0]["code"] == "path-outside"
+    # lint says the same at the same place (it said file-missing while simulate read it)
+    r = cli("lint", "-w", ws, "--format", "json")
+    found = [
+        (f["code"], f["location"]["file"], f["location"]["line"])
+        for f in json.loads(r.stdout)["findings"]
+        if f["code"] in ("path-outside", "file-missing")
+    ]
+    assert found == [("path-outside", "simulator/morning.yaml", 5)]
 
 
 def test_a_scenario_events_symlink_that_leaves_is_refused(
