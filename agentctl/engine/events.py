@@ -37,7 +37,9 @@ def parse_ts(text: str) -> float:
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         raise ValueError("no time zone")
-    return dt.timestamp()
+    # in UTC it must still be a date (0001-01-01T00:00+01:00 is in year 0): every later
+    # format_ts of this event would fail otherwise. OverflowError says "out of range".
+    return dt.astimezone(UTC).timestamp()
 
 
 def format_ts(ts: float) -> str:
@@ -46,6 +48,25 @@ def format_ts(ts: float) -> str:
     if dt.microsecond:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0") + "Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The caps on one event (docs/simulate.md): a longer line is refused unparsed, a deeper
+# value too (orjson alone allows 1024 levels, past Python's recursion limit and CEL's).
+MAX_LINE_BYTES = 1024 * 1024
+MAX_DEPTH = 100  # as for YAML documents
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and objects in `value` nest deeper than `limit` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        t = type(v)
+        if t is dict or t is list:
+            if depth > limit:
+                return True
+            stack.extend((c, depth + 1) for c in (v.values() if t is dict else v))
+    return False
 
 
 def doubles_in_place(d: dict[str, Any]) -> None:
@@ -79,8 +100,19 @@ def _bad(file: str, line: int, message: str, hint: str) -> Finding:
 FORMAT_HINT = 'one JSON object a line: {"ts": "2026-03-01T08:00:00Z", "type": "...", "data": {}}'
 
 
+def line_too_long(file: str, line: int) -> Finding:
+    return _bad(
+        file,
+        line,
+        f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB; it was skipped",
+        "one event a line: is this a JSON array of events rather than JSONL?",
+    )
+
+
 def parse_line(raw: bytes | str, line: int, file: str) -> Event | Finding:
     """One line → an Event, or a Finding that says what is wrong with it (never raises)."""
+    if len(raw) > MAX_LINE_BYTES and len(raw.rstrip()) > MAX_LINE_BYTES:  # the break is free
+        return line_too_long(file, line)
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -110,6 +142,15 @@ def parse_line(raw: bytes | str, line: int, file: str) -> Event | Finding:
         obj["data"] = {}
     elif type(data) is not dict:
         return _bad(file, line, "'data' must be an object", FORMAT_HINT)
+    # Nesting is capped once here, so every later walk (doubles_in_place, CEL) stays far from
+    # a recursion limit. Counting brackets is C-fast; only a line with over MAX_DEPTH of them
+    # can nest that deep, so only such a line is walked.
+    if isinstance(raw, bytes):
+        opens = raw.count(b"[") + raw.count(b"{")
+    else:
+        opens = raw.count("[") + raw.count("{")
+    if opens > MAX_DEPTH and (too_deep(obj) or too_deep(metrics, MAX_DEPTH - 1)):
+        return _bad(file, line, f"the event nests deeper than {MAX_DEPTH} levels", FORMAT_HINT)
     # the event itself is converted only if CEL needs it: the engine's fast path reads
     # integers as doubles on the way (agentctl/engine/fastpath.py)
     if metrics:

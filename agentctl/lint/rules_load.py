@@ -156,3 +156,28 @@ loader_rule(
     "No agentctl.yaml at the workspace root.",
     "Without it agentctl uses default settings (ledger path, excludes).",
 )
+loader_rule(
+    "path-outside",
+    E,
+    "A symlink or a path that leaves the workspace.",
+    """
+Nothing is read outside the workspace: a pull request could otherwise add a symlink to
+`/etc/passwd` (or `~/.ssh/id_rsa`) and have its content printed into findings and CI logs.
+A symlink — a file, or a folder on the way — is followed only when it lands inside the
+workspace; in a git revision its target is looked up in the same commit, never on the
+disk. A path written in YAML (`cases_file`, `events`, `fixture`) is relative to its file,
+and may not be absolute or climb out with `..`. Such a file is never opened: copy what
+the workspace needs into it.
+""",
+)
+loader_rule(
+    "file-too-large",
+    E,
+    "A file over agentctl's size cap.",
+    """
+So that no file can exhaust memory, a YAML file over 8 MiB (or a document of more than a
+million keys and values), and an eval cases file or connector fixture over 64 MiB, is
+refused unread. Event streams have no size cap (they are read line by line), but each line
+is capped at 1 MiB. Real files are far below these: split a file that is not.
+""",
+)

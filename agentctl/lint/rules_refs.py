@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ from agentctl.findings import Finding, Severity
 from agentctl.lint.registry import LintContext, finding, rule
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.permissions import covers, effective_permissions
+from agentctl.workspace.paths import PathRefused, named
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -275,8 +275,9 @@ def _files_of(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], str]]
 
 
 def resolve_path(res: Resource[Any], rel: str) -> str:
-    """A path written in a resource: relative to the resource's own file."""
-    return posixpath.normpath(posixpath.join(posixpath.dirname(res.file), rel))
+    """A path written in a resource: relative to the resource's own file. Raises
+    PathRefused for one that leaves the workspace (agentctl.workspace.paths)."""
+    return named(res.file, rel)
 
 
 @rule(
@@ -292,7 +293,17 @@ def file_missing(ctx: LintContext) -> Iterator[Finding]:
     ws = ctx.workspace
     for res in ws.resources:
         for path, rel in _files_of(res):
-            full = resolve_path(res, rel)
+            try:
+                full = resolve_path(res, rel)
+            except PathRefused as exc:
+                yield finding(
+                    "path-outside",
+                    res,
+                    path,
+                    f"{exc}: it is not read",
+                    "keep every file the workspace uses inside it, named relative to this file",
+                )
+                continue
             if full not in ws.paths:
                 yield finding(
                     "file-missing",

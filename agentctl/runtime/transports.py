@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import posixpath
 import select
 import signal
 import subprocess
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import ConnectorDoc
 from agentctl.runtime.errors import ToolError
+from agentctl.workspace.paths import PathRefused, TooLarge, named, read_inside
 
 
 class Transport(Protocol):
@@ -49,7 +49,7 @@ class TransportEnv:
     def read(self, rel: str) -> bytes:
         if self.read_file is not None:
             return self.read_file(rel)
-        return (self.root / rel).read_bytes()
+        return read_inside(self.root, rel)  # the one path rule: no symlink out, size-capped
 
 
 def load_callable(target: str, env: TransportEnv) -> Callable[..., Any]:
@@ -408,14 +408,27 @@ class FixtureTransport:
 
     def __init__(self, conn: Resource[ConnectorDoc], env: TransportEnv) -> None:
         rel = conn.doc.spec.transport.fixture or ""
-        self.path = posixpath.normpath(posixpath.join(posixpath.dirname(conn.file), rel))
+        # the one path rule (agentctl.workspace.paths): relative to the connector's file,
+        # never absolute nor climbing out with '..'; refused here, reported at the first call
+        self.refused: PathRefused | None = None
+        try:
+            self.path = named(conn.file, rel)
+        except PathRefused as exc:
+            self.path, self.refused = rel, exc
         self.env = env
         self.name = conn.name
         self.records: dict[str, list[_Recorded]] | None = None
 
     def _load(self) -> dict[str, list[_Recorded]]:
         try:
+            if self.refused is not None:
+                raise self.refused
             data = self.env.read(self.path)
+        except (PathRefused, TooLarge) as exc:
+            raise ToolError(
+                f"connector/{self.name}: fixture {exc}: it is not read",
+                hint="a fixture lies inside the workspace, named relative to the connector",
+            ) from exc
         except (OSError, KeyError) as exc:
             raise ToolError(
                 f"connector/{self.name}: cannot read fixture {self.path}",

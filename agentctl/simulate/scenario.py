@@ -11,6 +11,9 @@ from agentctl.errors import FindingsError, UsageError
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import ScenarioDoc, ScenarioSpec
+from agentctl.workspace.loader import too_large
+from agentctl.workspace.paths import PathRefused, TooLarge, inside, named, read_capped
+from agentctl.workspace.yamlload import MAX_FILE_BYTES
 
 
 @dataclass
@@ -30,15 +33,26 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def from_resource(res: Resource[ScenarioDoc], root: Path) -> Scenario:
-    from agentctl.lint.rules_refs import resolve_path
+def _refused(exc: PathRefused, at: Location) -> FindingsError:
+    msg = f"{exc}: it is not read"
+    hint = "a scenario's events file lies inside the workspace, named relative to the scenario"
+    return FindingsError(
+        f"the scenario's events file {exc.path!r} is outside the workspace",
+        [Finding("path-outside", Severity.ERROR, msg, at, hint)],
+    )
 
-    rel = resolve_path(res, res.doc.spec.events)
+
+def from_resource(res: Resource[ScenarioDoc], root: Path) -> Scenario:
+    rel = res.doc.spec.events
+    try:
+        full = inside(root, named(res.file, rel))
+    except PathRefused as exc:
+        raise _refused(exc, res.location("spec", "events")) from None
 
     def where(i: int, key: str) -> Location:
         return res.location("spec", "expect", i, key)
 
-    return Scenario(res.name, res.file, res.doc.spec, root / rel, rel, where)
+    return Scenario(res.name, res.file, res.doc.spec, full, named(res.file, rel), where)
 
 
 def from_file(path: Path, root: Path) -> Scenario:
@@ -54,7 +68,12 @@ def from_file(path: Path, root: Path) -> Scenario:
             p.code, Severity(p.severity), p.message, Location(display, p.line, p.column), p.hint
         )
 
-    docs, problems = parse_bytes(path.read_bytes())
+    try:
+        data = read_capped(path, MAX_FILE_BYTES, display)
+    except TooLarge as exc:
+        too_big = [too_large(display, exc.limit)]
+        raise FindingsError(f"{display} is not a valid Scenario", too_big) from None
+    docs, problems = parse_bytes(data)
     findings = [problem(p) for p in problems]
     found: list[tuple[ScenarioDoc, Any]] = []
     for doc in docs:
@@ -78,7 +97,18 @@ def from_file(path: Path, root: Path) -> Scenario:
         pos = position(raw, ("spec", "expect", i, key)) or (1, 1)
         return Location(display, pos[0], pos[1])
 
-    events = (path.parent / model.spec.events).resolve()
+    # The file itself was named on the command line, so it may be anywhere; the events path
+    # it names may not leave the workspace, or, for a file outside it, the file's own folder.
+    base = root.resolve()
+    real = path.resolve()
+    if not real.is_relative_to(base):
+        base = real.parent
+    try:
+        rel = named(real.relative_to(base).as_posix(), model.spec.events)
+        events = inside(base, rel)
+    except PathRefused as exc:
+        pos = position(raw, ("spec", "events")) or (1, 1)
+        raise _refused(exc, Location(display, pos[0], pos[1])) from None
     return Scenario(model.metadata.name, display, model.spec, events, _display(events, root), where)
 
 

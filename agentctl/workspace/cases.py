@@ -4,17 +4,19 @@ like inline cases, each with its own file:line:col. Pure: the shell hands in the
 from __future__ import annotations
 
 import json
-import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from agentctl.engine.events import MAX_LINE_BYTES, too_deep
 from agentctl.findings import Finding, Location, Severity
 from agentctl.model.kinds import Case
 from agentctl.model.validate import allowed_keys, did_you_mean
 from agentctl.positions import key_path
+from agentctl.workspace.paths import PathRefused, named
+from agentctl.workspace.yamlload import MAX_DEPTH
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class CaseSite:
 
 
 def cases_path(suite_file: str, cases_file: str) -> str:
-    return posixpath.normpath(posixpath.join(posixpath.dirname(suite_file), cases_file))
+    """The workspace path of a suite's cases file; PathRefused if it leaves the workspace."""
+    return named(suite_file, cases_file)
 
 
 def _column(line: str, key: Any) -> int:
@@ -36,6 +39,23 @@ def _column(line: str, key: Any) -> int:
         if idx >= 0:
             return idx + 1
     return 1
+
+
+def _read_line(line: str) -> tuple[Any, tuple[str, int] | None]:
+    """The line's JSON value, or (message, column) when it cannot be a case, within the
+    caps a YAML document or an event has: at most MAX_LINE_BYTES, MAX_DEPTH levels."""
+    if len(line) > MAX_LINE_BYTES:
+        return None, (f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", 1)
+    deep = f"the case nests deeper than {MAX_DEPTH} levels"
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, (f"not a JSON object: {exc.msg}", exc.colno)
+    except RecursionError:
+        return None, (deep, 1)
+    except ValueError as exc:  # an integer of over 4300 digits
+        return None, (f"not a JSON object: {exc}", 1)
+    return (None, (deep, 1)) if too_deep(raw, MAX_DEPTH) else (raw, None)
 
 
 def parse_cases(
@@ -57,18 +77,18 @@ def parse_cases(
                 "save the file as UTF-8",
             )
         ]
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # "\n" only: str.splitlines also splits at U+2028 and friends, which JSON strings may hold
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
+        raw, problem = _read_line(line)
+        if problem is not None:
             findings.append(
                 Finding(
                     "schema",
                     Severity.ERROR,
-                    f"not a JSON object: {exc.msg}",
-                    Location(file, lineno, exc.colno, rev),
+                    problem[0],
+                    Location(file, lineno, problem[1], rev),
                     "each line of a cases file is one case as a JSON object",
                     resource=ref,
                 )
@@ -117,7 +137,10 @@ def needed_files(workspace: Any) -> Iterator[tuple[Any, str]]:
     for suite in workspace.suites:
         rel = suite.doc.spec.cases_file
         if rel:
-            yield suite, cases_path(suite.file, rel)
+            try:
+                yield suite, cases_path(suite.file, rel)
+            except PathRefused:
+                continue  # lint's path-outside reports it; it is never read
 
 
 def attach_cases(workspace: Any, files: Mapping[str, bytes]) -> list[Finding]:

@@ -10,6 +10,7 @@ import fnmatch
 import gc
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -19,7 +20,17 @@ import orjson
 
 from agentctl.errors import ConfigError, GitError
 from agentctl.findings import Finding, Location, Severity
-from agentctl.workspace.yamlload import YamlProblem, parse_bytes
+from agentctl.workspace.paths import (
+    MAX_READ_BYTES,
+    PathRefused,
+    TooLarge,
+    inside,
+    link_target,
+    read_capped,
+    read_inside,
+    too_large_message,
+)
+from agentctl.workspace.yamlload import MAX_FILE_BYTES, YamlProblem, parse_bytes
 
 if TYPE_CHECKING:  # the model (pydantic) is imported when a workspace is built, not at start-up
     from agentctl.model.index import Workspace
@@ -43,8 +54,11 @@ class Source:
     paths: frozenset[str]
     rev: str | None = None
     commit: str | None = None
-    # reads one more file on demand (cases files named by suites); None: nothing more to read
+    # reads one more file on demand (cases files named by suites); None: nothing more to read.
+    # It may raise TooLarge (agentctl.workspace.paths).
     reader: Callable[[str], bytes | None] | None = None
+    # what the shell refused to read: symlinks out of the workspace, files over a size cap
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -90,37 +104,105 @@ def _settings_excludes(data: bytes | None) -> list[str]:
     return []
 
 
+def _outside(rel: str, reason: str, rev: str | None = None) -> Finding:
+    return Finding(
+        "path-outside",
+        Severity.ERROR,
+        f"{rel} {reason}: it is not read",
+        Location(rel, 1, 1, rev),
+        "keep every file the workspace uses inside it (copy the file in, not a link out)",
+    )
+
+
+def too_large(rel: str, limit: int, rev: str | None = None) -> Finding:
+    return Finding(
+        "file-too-large",
+        Severity.ERROR,
+        too_large_message(limit),
+        Location(rel, 1, 1, rev),
+        "split it into smaller files",
+    )
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def read_tree(root: Path, only: list[Path] | None = None) -> Source:
-    """Read every YAML file below `root` (or the given files/folders) from the disk."""
+    """Read every YAML file below `root` (or the given files/folders) from the disk.
+
+    Symlinks are followed only to places inside the workspace (agentctl.workspace.paths);
+    one that leaves it is a finding and its target is never opened. Symlinked folders are
+    not walked (their files are read where they really are, if inside)."""
     root = root.resolve()
-    settings = root / SETTINGS_FILE
-    excludes = _settings_excludes(settings.read_bytes() if settings.is_file() else None)
+    findings: list[Finding] = []
+    excludes: list[str] = []
+    try:
+        settings = inside(root, SETTINGS_FILE)
+        if _regular(settings):
+            excludes = _settings_excludes(read_capped(settings, MAX_FILE_BYTES))
+    except (PathRefused, TooLarge):
+        pass  # reported by the walk below
     paths: set[str] = set()
     files: list[SourceFile] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not _hidden([d]) and not _excluded((rel_dir / d).as_posix(), excludes)
-        )
-        for name in sorted(filenames):
-            rel = (rel_dir / name).as_posix()
-            # dotfiles (.pre-commit-config.yaml) are tool config, as read_revision treats them
-            if name.startswith(".") or _excluded(rel, excludes):
+
+    def visit(folder: Path, rel_dir: str) -> None:
+        # os.scandir: the entry types come with the listing, so a plain file costs no
+        # extra system call; only symlinks are resolved (realpath) and checked.
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        subdirs = []
+        for e in entries:
+            rel = f"{rel_dir}{e.name}"
+            if e.name.startswith(".") or _excluded(rel, excludes):
+                continue  # dotfiles are tool config, as read_revision treats them
+            link = e.is_symlink()
+            if link:
+                try:
+                    real = inside(root, rel)
+                except PathRefused as exc:
+                    findings.append(_outside(rel, exc.reason))
+                    continue
+                if real.is_dir():
+                    continue  # not walked (its files are read where they are)
+                if not _regular(real):
+                    continue  # a dangling link: nothing to read
+            elif e.is_dir(follow_symlinks=False):
+                if e.name not in SKIP_DIRS:
+                    subdirs.append(e)
                 continue
+            elif not e.is_file(follow_symlinks=False):
+                continue  # a FIFO or a socket: nothing to read (and a read would block)
+            else:
+                real = Path(e.path)
             paths.add(rel)
-            if name.endswith(YAML_SUFFIXES):
-                files.append(SourceFile(rel, (Path(dirpath) / name).read_bytes()))
+            if e.name.endswith(YAML_SUFFIXES):
+                try:
+                    files.append(SourceFile(rel, read_capped(real, MAX_FILE_BYTES, rel)))
+                except TooLarge:
+                    findings.append(too_large(rel, MAX_FILE_BYTES))
+                except OSError:
+                    pass  # unreadable (permissions, vanished): as if absent
+        for d in subdirs:
+            visit(Path(d.path), f"{rel_dir}{d.name}/")
+
+    visit(root, "")
     if only:
         wanted = [_rel_to(root, p) for p in only]
         files = [f for f in files if f.path == SETTINGS_FILE or _under(f.path, wanted)]
 
     def reader(rel: str) -> bytes | None:
-        full = root / rel
-        return full.read_bytes() if rel in paths and full.is_file() else None
+        if rel not in paths:
+            return None
+        return read_inside(root, rel)
 
-    return Source(files, frozenset(paths), reader=reader)
+    return Source(files, frozenset(paths), reader=reader, findings=findings)
 
 
 def _rel_to(root: Path, p: Path) -> str:
@@ -136,6 +218,39 @@ def _rel_to(root: Path, p: Path) -> str:
 
 def _under(path: str, wanted: list[str]) -> bool:
     return any(w == "" or path == w or path.startswith(w + "/") for w in wanted)
+
+
+GIT_SYMLINK = 0o120000
+MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
+MAX_LINK_TEXT = 4096  # PATH_MAX: a longer "symlink" blob is no path
+
+
+def _git_links(
+    blobs: dict[str, Any], links: dict[str, Any], rev: str
+) -> tuple[dict[str, Any], list[Finding]]:
+    """Resolve git symlink blobs inside the same commit, never on the disk: a link to a
+    file of the workspace reads that file's blob; one that leaves the workspace is a
+    finding; a dangling link (or one to a folder) is no file, as on the disk."""
+    resolved: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for rel in sorted(links):
+        here = rel
+        try:
+            for _ in range(MAX_LINK_HOPS):
+                text = links[here].data_stream.read(MAX_LINK_TEXT + 1)
+                if len(text) > MAX_LINK_TEXT:
+                    raise PathRefused(here, "is a symlink whose target is longer than a path")
+                here = link_target(here, text)
+                if here not in links:
+                    break
+            else:
+                continue  # a loop: nothing to read, as ELOOP on the disk
+        except PathRefused as exc:
+            findings.append(_outside(rel, exc.reason, rev))
+            continue
+        if here in blobs:
+            resolved[rel] = blobs[here]
+    return resolved, findings
 
 
 def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Source:
@@ -157,6 +272,7 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
     prefix = "" if prefix == "." else prefix + "/"
     tree = commit.tree
     blobs: dict[str, Any] = {}
+    links: dict[str, Any] = {}
     for item in tree.traverse():
         if not isinstance(item, git.Blob):
             continue
@@ -166,26 +282,45 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
         rel = path[len(prefix) :]
         if _hidden(PurePosixPath(rel).parts[:-1]) or PurePosixPath(rel).name.startswith("."):
             continue
-        blobs[rel] = item
+        (links if item.mode == GIT_SYMLINK else blobs)[rel] = item
+    resolved, findings = _git_links(blobs, links, rev)
+    blobs.update(resolved)
     settings_blob = blobs.get(SETTINGS_FILE)
     excludes = _settings_excludes(
-        settings_blob.data_stream.read() if settings_blob is not None else None
+        settings_blob.data_stream.read()
+        if settings_blob is not None and settings_blob.size <= MAX_FILE_BYTES
+        else None
     )
     paths = {p for p in blobs if not _excluded(p, excludes)}
-    files = [
-        SourceFile(p, blobs[p].data_stream.read())
-        for p in sorted(paths)
-        if p.endswith(YAML_SUFFIXES)
-    ]
+    findings = [f for f in findings if not _excluded(f.location.file, excludes)]
+    files = []
+    for p in sorted(paths):
+        if not p.endswith(YAML_SUFFIXES):
+            continue
+        if blobs[p].size > MAX_FILE_BYTES:
+            findings.append(too_large(p, MAX_FILE_BYTES, rev))
+            continue
+        files.append(SourceFile(p, blobs[p].data_stream.read()))
     if only:
         wanted = [_rel_to(root, p) for p in only]
         files = [f for f in files if f.path == SETTINGS_FILE or _under(f.path, wanted)]
 
     def reader(rel: str) -> bytes | None:
         blob = blobs.get(rel) if rel in paths else None
-        return bytes(blob.data_stream.read()) if blob is not None else None
+        if blob is None:
+            return None
+        if blob.size > MAX_READ_BYTES:
+            raise TooLarge(rel, MAX_READ_BYTES)
+        return bytes(blob.data_stream.read())
 
-    return Source(files, frozenset(paths), rev=rev, commit=commit.hexsha, reader=reader)
+    return Source(
+        files,
+        frozenset(paths),
+        rev=rev,
+        commit=commit.hexsha,
+        reader=reader,
+        findings=findings,
+    )
 
 
 def restrict(findings: list[Finding], root: Path, only: list[Path]) -> list[Finding]:
@@ -243,7 +378,7 @@ def _build_workspace(source: Source) -> LoadResult:
     from agentctl.model.kinds import WorkspaceDoc
     from agentctl.model.validate import validate_document
 
-    findings: list[Finding] = []
+    findings: list[Finding] = list(source.findings)
     resources: list[Resource[Any]] = []
     settings = None
     settings_name = None
@@ -338,7 +473,13 @@ def load_workspace(
 
         extra: dict[str, bytes] = {}
         for _, path in needed_files(result.workspace):
-            data = source.reader(path)
+            try:
+                data = source.reader(path)
+            except TooLarge as exc:
+                result.findings.append(too_large(path, exc.limit, source.rev))
+                continue
+            except (PathRefused, OSError):
+                continue  # reported by lint (path-outside, file-missing)
             if data is not None:
                 extra[path] = data
         result.findings.extend(attach_cases(result.workspace, extra))

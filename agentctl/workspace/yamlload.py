@@ -21,6 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from agentctl.positions import Span, YList, YMap
+from agentctl.workspace.paths import too_large_message
 
 try:
     from yaml import CBaseLoader as _Loader
@@ -29,6 +30,11 @@ except ImportError:  # pragma: no cover - libyaml missing: correct but slower
 
 
 MAX_EXPANDED_NODES = 1_000_000
+# A bigger YAML file is refused unread (file-too-large). libyaml composes a document's
+# nodes before we see them (~400 bytes each): 8 MiB of "1," would be 4 million nodes and
+# 1.7 GB, so a file that may hold more than MAX_EXPANDED_NODES nodes is counted first
+# (`_count_nodes`, events only, constant memory). Real files are far below both.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 # Deeper documents are refused at a fixed depth, so the answer does not depend on how deep
 # the caller's stack already is, and every later recursive walk (validation, lint, digest)
 # stays far from Python's recursion limit. Real documents nest less than 20 levels.
@@ -388,11 +394,63 @@ def parse_documents(text: str) -> Iterator[RawDocument]:
         loader.dispose()
 
 
+# Every node but the first follows one of these bytes (a flow separator, an indicator, a
+# line break): their count bounds the node count, cheaply (bytes.count is C, ~1 ms/MiB).
+_NODE_MARKS = (b"\n", b",", b"[", b"{", b"-", b":", b"?", b"*")
+
+
+def _count_nodes(text: str) -> tuple[int, int, int] | None:
+    """(line, column, index) of the first document with more than MAX_EXPANDED_NODES
+    nodes, counting parser events only (nothing is composed); None when none has."""
+    loader = _PlainLoader(text)
+    counted = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    n = index = 0
+    start = (1, 1)
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, yaml.DocumentStartEvent):
+                m = ev.start_mark
+                n, start = 0, (m.line + 1, m.column + 1) if m is not None else (1, 1)
+            elif isinstance(ev, yaml.DocumentEndEvent):
+                index += 1
+            elif isinstance(ev, counted):
+                n += 1
+                if n > MAX_EXPANDED_NODES:
+                    return start[0], start[1], index
+    except yaml.YAMLError:
+        return None  # the real parse reports the syntax error at its place
+    finally:
+        loader.dispose()
+    return None
+
+
 def parse_bytes(data: bytes) -> tuple[list[RawDocument], list[YamlProblem]]:
+    if len(data) > MAX_FILE_BYTES:
+        return [], [
+            YamlProblem(
+                "file-too-large",
+                too_large_message(MAX_FILE_BYTES),
+                1,
+                1,
+                "split it into smaller files",
+            )
+        ]
     text, problem = decode(data)
     if text is None:
         assert problem is not None
         return [], [problem]
+    if sum(map(data.count, _NODE_MARKS)) >= MAX_EXPANDED_NODES:
+        big = _count_nodes(text)
+        if big is not None:
+            line, col, index = big
+            msg = f"document holds more than {MAX_EXPANDED_NODES:,} keys and values"
+            hint = "split it into smaller documents; the file's documents were not read"
+            return [
+                RawDocument(
+                    index, line, None, [YamlProblem("yaml-too-large", msg, line, col, hint)]
+                )
+            ], []
     return list(parse_documents(text)), []
 
 

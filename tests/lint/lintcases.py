@@ -5,6 +5,10 @@ that break it (they replace or add to the base's files) and `expect.txt`:
 
     # comments
     delete: agentctl.yaml                  (optional: remove a base file first)
+    symlink: LINK -> TARGET                (optional: a real symlink; a missing target
+                                            outside the workspace is created there)
+    big: FILE BYTES                        (optional: a YAML file of comments, BYTES long:
+                                            big files are made, not committed)
     FILE:LINE:COL: RULE-ID SEVERITY: MESSAGE
 
 The expectation lines are exactly the findings of that rule, as the text renderer prints
@@ -13,6 +17,7 @@ their first line.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +38,8 @@ class Case:
     folder: Path
     deletes: tuple[str, ...]
     expected: tuple[str, ...]
+    symlinks: tuple[tuple[str, str], ...] = ()
+    big: tuple[tuple[str, int], ...] = ()
 
 
 def rule_of(name: str) -> str:
@@ -43,15 +50,25 @@ def read_case(name: str) -> Case:
     folder = CASES / name
     deletes: list[str] = []
     expected: list[str] = []
+    symlinks: list[tuple[str, str]] = []
+    big: list[tuple[str, int]] = []
     for raw in (folder / EXPECT).read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("delete:"):
             deletes.append(line.split(":", 1)[1].strip())
+        elif line.startswith("symlink:"):
+            link, target = line.split(":", 1)[1].split("->")
+            symlinks.append((link.strip(), target.strip()))
+        elif line.startswith("big:"):
+            file, size = line.split(":", 1)[1].split()
+            big.append((file, int(size)))
         else:
             expected.append(line)
-    return Case(name, rule_of(name), folder, tuple(deletes), tuple(expected))
+    return Case(
+        name, rule_of(name), folder, tuple(deletes), tuple(expected), tuple(symlinks), tuple(big)
+    )
 
 
 def case_names() -> list[str]:
@@ -70,6 +87,17 @@ def build_case(name: str, dest: Path) -> Path:
             target = root / src.relative_to(case.folder)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
+    for link, dest_text in case.symlinks:
+        at = root / link
+        at.parent.mkdir(parents=True, exist_ok=True)
+        target = (at.parent / dest_text).resolve()
+        if not target.is_relative_to(root.resolve()) and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("outside: the workspace must never read this\n")
+        os.symlink(dest_text, at)
+    for file, size in case.big:
+        line = b"# " + b"x" * 61 + b"\n"
+        (root / file).write_bytes((line * (size // len(line) + 1))[:size])
     return root
 
 
