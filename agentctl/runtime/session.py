@@ -442,8 +442,20 @@ class AgentRun:
         tools: list[dict[str, Any]] | None = None,
         **options: Any,
     ) -> dict[str, Any]:
-        """One chat-completions call through the guard; returns the assistant message."""
+        """One chat-completions call through the guard; returns the assistant message.
+
+        An agent may tune only `temperature` and `max_tokens`: the endpoint, the model and
+        the API key's variable are the charter's (an agent that could name them could send
+        any environment variable's value to any host)."""
         from agentctl.runtime.llm import ModelClient
+        from agentctl.runtime.pychild import MODEL_OPTIONS
+
+        bad = sorted(str(k) for k in options if k not in MODEL_OPTIONS)
+        if bad:
+            raise ToolError(
+                f"model options {bad} are not accepted from an agent",
+                hint=f"only {', '.join(MODEL_OPTIONS)}; the endpoint is the charter's",
+            )
 
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session

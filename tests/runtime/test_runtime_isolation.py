@@ -228,6 +228,18 @@ def test_isolated_agent_cannot_choose_the_model_endpoint(ws: Ws) -> None:
     assert ws.events("model_call") == []
 
 
+def test_in_process_agent_cannot_choose_the_model_endpoint_either(ws: Ws) -> None:
+    """The same allow-list holds in-process: the endpoint and the key's variable are the
+    charter's, so a read-only agent cannot mail a secret to a host of its choosing."""
+    rt = 'python: "rt_attack:exfiltrate", isolation: in-process'
+    setup(ws, charter("x", runtime=rt, tools="[sys.read]"))
+    res = ws.run("x", {}, environ={"SOME_TOKEN": "s3cret"})
+    assert res.output == {
+        "refused": "model options ['api_key_env', 'base_url'] are not accepted from an agent"
+    }
+    assert ws.events("model_call") == []
+
+
 @pytest.mark.parametrize("environ", MODES)
 def test_wall_time_stops_an_isolated_python_agent(ws: Ws, environ: dict[str, str]) -> None:
     tok = token()
