@@ -13,10 +13,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -29,6 +29,9 @@ from agentctl.ledger.record import (
     encode_json,
     redact_bytes,
 )
+
+if TYPE_CHECKING:
+    from agentctl.ledger.erasure import EraseRequest
 
 BUSY_TIMEOUT_MS = 60_000
 STEP_KINDS = ("model_call", "tool_call", "agent_request")
@@ -90,6 +93,8 @@ class Ledger:
             raise LedgerError(f"{path}: cannot open the ledger: {exc}") from None
         try:
             ledger_id = cls._read_id(conn, path) if readonly else cls._create(conn, path)
+            if not readonly:  # never append to a file whose triggers or views were changed
+                schema.prepare_for_writing(conn, path)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _not_a_ledger(path, str(exc)) from None
@@ -309,34 +314,31 @@ class Ledger:
 
     # -- erasing -------------------------------------------------------------------------
 
-    def erase(self, hashes: Iterable[str], event: LedgerEvent) -> tuple[list[str], int]:
-        """Erase the content of these payloads and record `event` (kind erase) in one
-        transaction. Returns the hashes actually erased (present, not yet erased) and the
-        seq of the erase event, whose attrs gain that list under "payloads"."""
-        wanted = sorted(set(hashes))
+    def erase(
+        self, request: EraseRequest, event: LedgerEvent
+    ) -> tuple[int, list[tuple[int, str]], list[str], list[str]]:
+        """Erase the payload references `request` names and record `event` (kind erase) in
+        one transaction (agentctl.ledger.erasure.erase builds both). The event's attrs gain
+        "refs" (the (seq, part) pairs erased now) and "payloads" (the contents wiped: no
+        reference left outside the erased ones). Returns the event's seq, the refs, the
+        wiped payloads and those kept because other events still refer to them."""
+        from agentctl.ledger import erasure
+
         with self._lock:
             conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")  # plan under the write lock: no append between
             try:
-                found: list[str] = []
-                for h in wanted:
-                    row = conn.execute(
-                        "SELECT content FROM payloads WHERE hash = ?", (h,)
-                    ).fetchone()
-                    if row is not None and row[0] is not None:
-                        found.append(h)
-                conn.executemany(
-                    "UPDATE payloads SET content = NULL WHERE hash = ?", [(h,) for h in found]
-                )
-                event.attrs = {**event.attrs, "payloads": found}
+                refs, wiped, kept = erasure.plan(conn, request)
+                event.attrs = {**event.attrs, "refs": [list(r) for r in refs], "payloads": wiped}
                 check_event(event)
                 seq = self._insert([_prepare(event)])
+                erasure.record(conn, refs, wiped, seq)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return found, seq
+        return seq, refs, wiped, kept
 
 
 class LedgerWriter:
