@@ -182,7 +182,9 @@ def _error(text: str, guard: _Guard, limits: Limits, timed_out: bool) -> LedgerE
             hint="read-only SELECT with SQLite's core, date, math, JSON, aggregate and "
             "window functions",
         )
-    if "not authorized" in text or "readonly" in text or "read-only" in text:
+    if guard.refused == "" or any(
+        w in text for w in ("not authorized", "authorization denied", "readonly", "read-only")
+    ):
         return LedgerError(
             "ledger sql is read-only: the statement would change the ledger or its settings",
             hint="use SELECT; erase payloads with agentctl ledger erase",
