@@ -280,6 +280,8 @@ def check(
                 "and the erasure table no longer says so",
             )
         )
+    if not wiped:
+        return problems, legacy  # nothing erased per reference: no reference to check
     # a wiped payload must have no reference left that no erasure names
     row = conn.execute(
         """
