@@ -104,6 +104,15 @@ def test_the_same_content_appended_after_an_erasure_is_readable(shared: Path, da
         old = list(export_events(led, Filters(traces=[data.tid(1)])))
         assert all(e["output"] is None for e in old)
         assert verify(led).ok
+    # wiping it again behind the tool's back: the new event lost content no erasure names
+    conn = sqlite3.connect(shared)
+    conn.execute("UPDATE payloads SET content = NULL WHERE content = '{\"on_hand\":3}'")
+    conn.commit()
+    conn.close()
+    with Ledger.open(shared, readonly=True) as led:
+        (p,) = verify(led).problems
+    assert (p.code, p.seq) == ("payload", 13)  # the new tool call
+    assert p.message.endswith("was erased, and no erase event erased it for this event")
 
 
 def test_nulling_a_kept_payload_is_caught(shared: Path, data) -> None:  # type: ignore[no-untyped-def]
