@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from agentctl.ledger.record import LedgerEvent, new_span_id, new_trace_id
+from agentctl.ledger.store import LedgerError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -100,8 +101,6 @@ def actor(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
 def erase(ledger: Ledger, request: EraseRequest, *, by: str, reason: str, ts: str) -> EraseResult:
     """Erase what `request` names and record it as an `erase` event stamped `ts`, in one
     transaction. LedgerError for an empty reason or actor, or a payload hash not there."""
-    from agentctl.ledger.store import LedgerError
-
     if not reason.strip():
         raise LedgerError("an erasure needs a reason", hint='pass --reason "GDPR art. 17 request"')
     if not by.strip():
