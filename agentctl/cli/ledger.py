@@ -6,19 +6,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from agentctl.cli.common import WorkspaceOpt, emit, note
-from agentctl.render import ledger_formats as formats
+from agentctl.cli.common import WorkspaceOpt, check_format, emit, format_option, note, render
 
 if TYPE_CHECKING:
     import datetime as _dt
-    from collections.abc import Mapping
 
     from agentctl.ledger import Ledger
-    from agentctl.render.ledger_formats import Format
 
 app = typer.Typer(
     help=(
@@ -83,19 +80,6 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _format_opt(registry: Mapping[str, Format[Any, Any]]) -> Any:
-    """--format: choices, default (the first) and help from the renderer registry."""
-    return typer.Option(next(iter(registry)), "--format", "-f", help=formats.help_text(registry))
-
-
-def _pick(registry: Mapping[str, Format[Any, Any]], value: str) -> Format[Any, Any]:
-    from agentctl.errors import UsageError
-
-    if value not in registry:
-        raise UsageError(f"unknown format {value!r}", hint="choose one of: " + ", ".join(registry))
-    return registry[value]
-
-
 def _write_out(out: Path | None, data: bytes) -> None:
     """To a file (atomically: a temporary file, then os.replace) or to stdout."""
     if out is None:
@@ -115,7 +99,7 @@ def verify(
     ),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = _format_opt(formats.VERIFY),
+    format: str = format_option("ledger-verify"),
 ) -> int:
     """Recompute the hash chain; name the first row changed, deleted, inserted or reordered;
     compare every table, index, trigger and view with its definition; run SQLite's
@@ -131,7 +115,7 @@ def verify(
     from agentctl.ledger.verify import compare_checkpoint
     from agentctl.ledger.verify import verify as run_verify
 
-    fmt = _pick(formats.VERIFY, format)
+    check_format(format, "ledger-verify")  # before any work
     cp = cpmod.load(checkpoint) if checkpoint is not None else None
     path = _path(ledger, workspace)
     try:
@@ -146,7 +130,7 @@ def verify(
         rep = run_verify(led, keep_leaves=cp is not None)
     if cp is not None:
         compare_checkpoint(rep, cp)
-    emit(fmt.render(rep))
+    emit(render("ledger-verify", format, rep))
     return ExitCode.OK if rep.ok else ExitCode.FINDINGS
 
 
@@ -169,16 +153,17 @@ def checkpoint_cmd(
     from agentctl.ledger import checkpoint as cpmod
     from agentctl.ledger import format_ts
     from agentctl.ledger.verify import verify as run_verify
+    from agentctl.render.ledger_formats import dumps
 
     prev = cpmod.load(previous) if previous is not None else None
     with _open(ledger, workspace) as led:
         rep = run_verify(led, keep_leaves=True)
     if not rep.ok:
-        sys.stderr.write(formats.VERIFY["text"].render(rep))
+        sys.stderr.write(render("ledger-verify", "text", rep))
         note("agentctl: error: the ledger does not verify; no checkpoint written")
         return ExitCode.FINDINGS
     cp = cpmod.make(rep, format_ts(_now()), prev)
-    _write_out(out, (formats.dumps(cp) + "\n").encode())
+    _write_out(out, (dumps(cp) + "\n").encode())
     if out is not None:
         note(f"checkpoint of {cp['tree_size']} events written to {out}")
     return ExitCode.OK
@@ -199,7 +184,7 @@ def query(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="At most this many events."),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = _format_opt(formats.QUERY),
+    format: str = format_option("ledger-query"),
 ) -> int:
     """Find events: which agents touched a data class, what a trace did, every denial...
 
@@ -207,7 +192,7 @@ def query(
     """
     from agentctl.ledger.query import Filters, run_query
 
-    fmt = _pick(formats.QUERY, format)
+    check_format(format, "ledger-query")  # before any work
     f = Filters(
         agents=_split(agent),
         data_classes=_split(data_class),
@@ -220,7 +205,7 @@ def query(
     )
     with _open(ledger, workspace) as led:
         result = run_query(led, f, agents=agents)
-    emit(fmt.render(result))
+    emit(render("ledger-query", format, result))
     return 0
 
 
@@ -229,7 +214,7 @@ def show(
     trace: str = typer.Argument(..., help="The trace id (a unique prefix will do)."),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = _format_opt(formats.SHOW),
+    format: str = format_option("ledger-trace"),
 ) -> int:
     """Show one trace as a tree: the run, its model and tool calls, denials, escalations.
 
@@ -237,10 +222,10 @@ def show(
     """
     from agentctl.ledger.query import show_trace
 
-    fmt = _pick(formats.SHOW, format)
+    check_format(format, "ledger-trace")  # before any work
     with _open(ledger, workspace) as led:
         result = show_trace(led, trace)
-    emit(fmt.render(result))
+    emit(render("ledger-trace", format, result))
     return 0
 
 
@@ -255,7 +240,7 @@ def sql(
     ),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = _format_opt(formats.SQL),
+    format: str = format_option("ledger-sql"),
 ) -> int:
     """Run read-only SQL against the ledger (tables events, payloads, event_data_classes,
     erased_refs; views v_events, v_runs, v_denials, v_data_class_access). Writes, and
@@ -267,10 +252,10 @@ def sql(
     """
     from agentctl.ledger.sqlro import Limits, run_readonly
 
-    fmt = _pick(formats.SQL, format)
+    check_format(format, "ledger-sql")  # before any work
     with _open(ledger, workspace) as led:
         result = run_readonly(led, statement, Limits(timeout_s=timeout, max_rows=max_rows))
-    emit(fmt.render(result))
+    emit(render("ledger-sql", format, result))
     return 0
 
 
@@ -281,7 +266,7 @@ def report(
     until: str = UntilOpt,
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = _format_opt(formats.REPORT),
+    format: str = format_option("ledger-report"),
 ) -> int:
     """Per charter and charter version: runs, success rate, cost per action, p50/p95 run
     latency, denials, escalations, SLA misses per contract, and deltas from the previous
@@ -291,16 +276,16 @@ def report(
     """
     from agentctl.ledger.stats import build
 
-    fmt = _pick(formats.REPORT, format)
+    check_format(format, "ledger-report")  # before any work
     with _open(ledger, workspace) as led:
         rep = build(led, _when(since, "--since"), _when(until, "--until"), agent)
-    emit(fmt.render(rep))
+    emit(render("ledger-report", format, rep))
     return 0
 
 
 @app.command()
 def export(
-    format: str = _format_opt(formats.EXPORT),
+    format: str = format_option("ledger-export", default="jsonl"),
     agent: list[str] = typer.Option([], "--agent", "-a", help="Only this agent (repeatable)."),
     trace: list[str] = typer.Option([], "--trace", "-t", help="Only this trace id."),
     since: str = SinceOpt,
@@ -317,12 +302,12 @@ def export(
     from agentctl.ledger import export as ex
     from agentctl.ledger.query import Filters
 
-    fmt = _pick(formats.EXPORT, format)
+    check_format(format, "ledger-export")
     f = Filters(
         agents=agent, traces=trace, since=_when(since, "--since"), until=_when(until, "--until")
     )
     with _open(ledger, workspace) as led:
-        _write_out(out, b"".join(fmt.render(ex.events(led, f))))
+        _write_out(out, render("ledger-export", format, ex.events(led, f)).encode())
     return 0
 
 
@@ -341,7 +326,7 @@ def erase(
     ),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = _format_opt(formats.ERASE),
+    format: str = format_option("ledger-erase"),
 ) -> int:
     """Erase payload content (inputs, outputs, prompts) for privacy: exactly the references
     named, recorded with who asked and why as an `erase` event; content that events outside
@@ -355,7 +340,7 @@ def erase(
     from agentctl.ledger.erasure import erase as run_erase
     from agentctl.ledger.query import resolve_trace
 
-    fmt = _pick(formats.ERASE, format)
+    check_format(format, "ledger-erase")  # before any work
     if bool(payload) == bool(trace):
         raise UsageError("give --payload HASH (repeatable) or --trace TRACE_ID, not both")
     path = _path(ledger, workspace)
@@ -366,5 +351,5 @@ def erase(
         else:
             request = EraseRequest(payloads=tuple(sorted({p.lower() for p in _split(payload)})))
         result = run_erase(led, request, by=actor(by), reason=reason, ts=format_ts(_now()))
-    emit(fmt.render(result))
+    emit(render("ledger-erase", format, result))
     return 0
