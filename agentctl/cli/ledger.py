@@ -111,7 +111,7 @@ def verify(
     """
     from agentctl.errors import ExitCode
     from agentctl.ledger import checkpoint as cpmod
-    from agentctl.ledger.store import LedgerError
+    from agentctl.ledger.errors import LedgerError
     from agentctl.ledger.verify import compare_checkpoint
     from agentctl.ledger.verify import verify as run_verify
 

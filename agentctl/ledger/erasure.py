@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agentctl.ledger.errors import LedgerError
 from agentctl.ledger.record import LedgerEvent, new_span_id, new_trace_id
-from agentctl.ledger.store import LedgerError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -100,7 +100,10 @@ def actor(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
 
 def erase(ledger: Ledger, request: EraseRequest, *, by: str, reason: str, ts: str) -> EraseResult:
     """Erase what `request` names and record it as an `erase` event stamped `ts`, in one
-    transaction. LedgerError for an empty reason or actor, or a payload hash not there."""
+    transaction under the write lock (no append between reading the references and
+    erasing them). The event's attrs gain "refs" (the (seq, part) pairs erased now) and
+    "payloads" (the contents wiped). LedgerError for an empty reason or actor, or a
+    payload hash not there."""
     if not reason.strip():
         raise LedgerError("an erasure needs a reason", hint='pass --reason "GDPR art. 17 request"')
     if not by.strip():
@@ -132,7 +135,20 @@ def erase(ledger: Ledger, request: EraseRequest, *, by: str, reason: str, ts: st
         operation="erase",
         attrs={"by": by, "reason": reason, "request": request.to_dict()},
     )
-    seq, refs, wiped, kept = ledger.erase(request, event)
+    planned: list[tuple[list[Ref], list[str], list[str]]] = []
+
+    def build(conn: sqlite3.Connection) -> LedgerEvent:
+        refs, wiped, kept = plan(conn, request)
+        planned.append((refs, wiped, kept))
+        event.attrs = {**event.attrs, "refs": [list(r) for r in refs], "payloads": wiped}
+        return event
+
+    def apply(conn: sqlite3.Connection, seq: int) -> None:
+        refs, wiped, _ = planned[0]
+        record(conn, refs, wiped, seq)
+
+    seq = ledger.append_with(build, apply)
+    refs, wiped, kept = planned[0]
     return EraseResult(seq, by, reason, request, refs, wiped, kept)
 
 
@@ -152,7 +168,7 @@ def hidden_parts(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
     return parts
 
 
-# -- inside the erase transaction (Ledger.erase) -----------------------------------------
+# -- inside the erase transaction (Ledger.append_with) -----------------------------------------
 
 
 def _references(conn: sqlite3.Connection, request: EraseRequest) -> list[tuple[int, str, str]]:

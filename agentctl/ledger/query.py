@@ -120,7 +120,7 @@ def trace_events(ledger: Ledger, trace_id: str) -> list[dict[str, Any]]:
 def resolve_trace(ledger: Ledger, text: str) -> str:
     """The full trace id that `text` (an id, or a unique prefix of one, any case) names.
     LedgerError when no trace or several traces match."""
-    from agentctl.ledger.store import LedgerError
+    from agentctl.ledger.errors import LedgerError
 
     prefix = text.strip().lower()
     found = find_traces(ledger, prefix) if prefix else []

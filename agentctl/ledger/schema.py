@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from agentctl.ledger.errors import LedgerError
+
 SCHEMA_VERSION = "2"
 
 _TABLES = """
@@ -297,8 +299,6 @@ def prepare_for_writing(conn: sqlite3.Connection, path: Path) -> None:
     planted trigger can drop events, a redefined view can hide them); upgrade an intact
     version-1 file to the current version first. One read of sqlite_master when nothing
     needs doing."""
-    from agentctl.ledger.store import LedgerError  # store imports this module
-
     version = recorded_version(conn)
     if version == SCHEMA_VERSION and not differences(conn, version):
         return

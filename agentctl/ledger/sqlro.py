@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agentctl.ledger.store import Ledger, LedgerError
+from agentctl.ledger.errors import LedgerError
+from agentctl.ledger.store import Ledger
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_ROWS = 100_000

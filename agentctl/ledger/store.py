@@ -13,15 +13,15 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from agentctl.errors import AgentctlError, ExitCode
 from agentctl.ledger import schema
+from agentctl.ledger.errors import LedgerError as LedgerError  # re-exported
 from agentctl.ledger.record import (
     GENESIS,
     LedgerEvent,
@@ -30,17 +30,8 @@ from agentctl.ledger.record import (
     redact_bytes,
 )
 
-if TYPE_CHECKING:
-    from agentctl.ledger.erasure import EraseRequest
-
 BUSY_TIMEOUT_MS = 60_000
 STEP_KINDS = ("model_call", "tool_call", "agent_request")
-
-
-class LedgerError(AgentctlError):
-    """The ledger file is missing, unreadable, not a ledger, or a command misused it."""
-
-    exit_code = ExitCode.USAGE
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -314,31 +305,29 @@ class Ledger:
 
     # -- erasing -------------------------------------------------------------------------
 
-    def erase(
-        self, request: EraseRequest, event: LedgerEvent
-    ) -> tuple[int, list[tuple[int, str]], list[str], list[str]]:
-        """Erase the payload references `request` names and record `event` (kind erase) in
-        one transaction (agentctl.ledger.erasure.erase builds both). The event's attrs gain
-        "refs" (the (seq, part) pairs erased now) and "payloads" (the contents wiped: no
-        reference left outside the erased ones). Returns the event's seq, the refs, the
-        wiped payloads and those kept because other events still refer to them."""
-        from agentctl.ledger import erasure
-
+    def append_with(
+        self,
+        build: Callable[[sqlite3.Connection], LedgerEvent],
+        after: Callable[[sqlite3.Connection, int], None],
+    ) -> int:
+        """Append one event built from the ledger as it is under the write lock, then run
+        `after(conn, seq)` in the same transaction: all of it commits, or none. What an
+        erasure needs (agentctl.ledger.erasure.erase): the references to erase are read,
+        the event listing them appended and the erasure applied with no append between."""
         with self._lock:
             conn = self.conn
-            conn.execute("BEGIN IMMEDIATE")  # plan under the write lock: no append between
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                refs, wiped, kept = erasure.plan(conn, request)
-                event.attrs = {**event.attrs, "refs": [list(r) for r in refs], "payloads": wiped}
+                event = build(conn)
                 check_event(event)
                 seq = self._insert([_prepare(event)])
-                erasure.record(conn, refs, wiped, seq)
+                after(conn, seq)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return seq, refs, wiped, kept
+        return seq
 
 
 class LedgerWriter:
