@@ -146,12 +146,13 @@ def run_readonly(ledger: Ledger, statement: str, limits: Limits | None = None) -
 
 
 def _fetch(cur: sqlite3.Cursor, limits: Limits) -> list[tuple[Any, ...]]:
+    """Row by row, so that no more than one row beyond a cap is ever held
+    (SELECT randomblob(6e7) FROM a long CTE must stop at the byte cap, not a batch later)."""
     rows: list[tuple[Any, ...]] = []
     size = 0
-    while batch := cur.fetchmany(1000):
-        for r in batch:
-            size += sum(len(v) if isinstance(v, str | bytes) else 8 for v in r)
-        rows.extend(batch)
+    for r in cur:
+        size += sum(len(v) if isinstance(v, str | bytes) else 8 for v in r)
+        rows.append(r)
         if len(rows) > limits.max_rows:
             raise LedgerError(
                 f"the result has more than {limits.max_rows} rows",

@@ -93,6 +93,19 @@ def test_the_result_size_is_capped(sample_ledger: Path) -> None:
         )
 
 
+def test_big_values_stop_at_the_byte_cap_row_by_row(sample_ledger: Path) -> None:
+    """Rows of 20 MB each: refused at the third, not after a batch of a thousand (20 GB)."""
+    with (
+        Ledger.open(sample_ledger, readonly=True) as led,
+        pytest.raises(LedgerError, match="the result is larger than 50 MiB"),
+    ):
+        run_readonly(
+            led,
+            FOREVER + "SELECT randomblob(20000000) FROM c LIMIT 1000",
+            Limits(max_bytes=50 * 1024 * 1024),
+        )
+
+
 def test_reading_stays_possible(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
     for stmt, rows in [
         ("SELECT value FROM json_each('[1,2]')", [{"value": 1}, {"value": 2}]),
