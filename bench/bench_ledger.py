@@ -145,6 +145,7 @@ def run(scale: float) -> list[Row]:
         rows.append(Row(name, "chained events/s", f"{n / t_ours:,.0f}"))
         rows.append(Row(name, "raw rows/s", f"{n / t_raw:,.0f}"))
         rows.extend(_query_rows(d / "ours.db", n))
+        rows.extend(_verify_rows(d / "ours.db", n))
         # what the runtime's writer does (a commit every 500 events), on a tenth of the
         # events: reported, no target (the target is for batched bulk appends)
         small = max(1_000, n // 10)
@@ -157,6 +158,37 @@ def run(scale: float) -> list[Row]:
             )
         )
     return rows
+
+
+def _verify_rows(path: Path, n: int) -> list[Row]:
+    """verify (chain, side tables, schema objects, integrity_check) and what the writer
+    pays at every open: the schema comparison. Reported, no target."""
+    from agentctl.ledger.verify import _check_integrity, verify
+
+    with Ledger.open(path, readonly=True) as led:
+        t0 = time.perf_counter()
+        rep = verify(led)
+        t_verify = time.perf_counter() - t0
+        assert rep.ok, rep.problems
+        t0 = time.perf_counter()
+        led.conn.execute("BEGIN")
+        _check_integrity(led.conn, rep)
+        led.conn.execute("ROLLBACK")
+        t_integrity = time.perf_counter() - t0
+
+    def open_for_writing() -> float:
+        t0 = time.perf_counter()
+        for _ in range(20):
+            Ledger.open(path).close()
+        return (time.perf_counter() - t0) / 20
+
+    t_open = _best(open_for_writing, 3)
+    name = f"ledger verify {n:,}"
+    return [
+        Row(name, "verify s (all checks)", f"{t_verify:.1f}"),
+        Row(name, "of which integrity_check s", f"{t_integrity:.1f}"),
+        Row("ledger open for writing", "ms (schema objects compared)", f"{t_open * 1000:.2f}"),
+    ]
 
 
 def _query_rows(path: Path, n: int) -> list[Row]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from agentctl.cli.common import WorkspaceOpt, check_format, emit, format_option, note
+from agentctl.cli.common import WorkspaceOpt, check_format, emit, format_option, note, render
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -80,19 +80,6 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _dump(value: Any) -> str:
-    import orjson
-
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-
-
-def _json(body: Any) -> str:
-    """A command's JSON document: the envelope (agentctl.render.envelope), then `body`."""
-    from agentctl.render.envelope import envelope
-
-    return _dump(envelope(body))
-
-
 def _write_out(out: Path | None, data: bytes) -> None:
     """To a file (atomically: a temporary file, then os.replace) or to stdout."""
     if out is None:
@@ -112,9 +99,11 @@ def verify(
     ),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(["text", "json"]),
+    format: str = format_option("ledger-verify"),
 ) -> int:
-    """Recompute the hash chain; name the first row changed, deleted, inserted or reordered.
+    """Recompute the hash chain; name the first row changed, deleted, inserted or reordered;
+    compare every table, index, trigger and view with its definition; run SQLite's
+    integrity check.
 
     Exit 0 when intact, 1 when anything was altered (or the file is not a readable ledger).
 
@@ -122,12 +111,11 @@ def verify(
     """
     from agentctl.errors import ExitCode
     from agentctl.ledger import checkpoint as cpmod
-    from agentctl.ledger.store import LedgerError
+    from agentctl.ledger.errors import LedgerError
     from agentctl.ledger.verify import compare_checkpoint
     from agentctl.ledger.verify import verify as run_verify
-    from agentctl.render import ledger_text as render
 
-    check_format(format, ["text", "json"])
+    check_format(format, "ledger-verify")  # before any work
     cp = cpmod.load(checkpoint) if checkpoint is not None else None
     path = _path(ledger, workspace)
     try:
@@ -142,7 +130,7 @@ def verify(
         rep = run_verify(led, keep_leaves=cp is not None)
     if cp is not None:
         compare_checkpoint(rep, cp)
-    emit(_json(rep.to_dict()) if format == "json" else render.verify_text(rep))
+    emit(render("ledger-verify", format, rep))
     return ExitCode.OK if rep.ok else ExitCode.FINDINGS
 
 
@@ -165,17 +153,17 @@ def checkpoint_cmd(
     from agentctl.ledger import checkpoint as cpmod
     from agentctl.ledger import format_ts
     from agentctl.ledger.verify import verify as run_verify
-    from agentctl.render import ledger_text as render
+    from agentctl.render.ledger_formats import dumps
 
     prev = cpmod.load(previous) if previous is not None else None
     with _open(ledger, workspace) as led:
         rep = run_verify(led, keep_leaves=True)
     if not rep.ok:
-        sys.stderr.write(render.verify_text(rep))
+        sys.stderr.write(render("ledger-verify", "text", rep))
         note("agentctl: error: the ledger does not verify; no checkpoint written")
         return ExitCode.FINDINGS
     cp = cpmod.make(rep, format_ts(_now()), prev)
-    _write_out(out, (_dump(cp) + "\n").encode())
+    _write_out(out, (dumps(cp) + "\n").encode())
     if out is not None:
         note(f"checkpoint of {cp['tree_size']} events written to {out}")
     return ExitCode.OK
@@ -196,17 +184,15 @@ def query(
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="At most this many events."),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(["text", "json", "jsonl"]),
+    format: str = format_option("ledger-query"),
 ) -> int:
     """Find events: which agents touched a data class, what a trace did, every denial...
 
     Example: agentctl ledger query --data-class ssn --since 7d --agents
     """
-    from agentctl.ledger.query import Filters, agents_summary
-    from agentctl.ledger.query import query as run_query
-    from agentctl.render import ledger_text as render
+    from agentctl.ledger.query import Filters, run_query
 
-    check_format(format, ["text", "json", "jsonl"])
+    check_format(format, "ledger-query")  # before any work
     f = Filters(
         agents=_split(agent),
         data_classes=_split(data_class),
@@ -218,16 +204,8 @@ def query(
         limit=limit,
     )
     with _open(ledger, workspace) as led:
-        rows = agents_summary(led, f) if agents else run_query(led, f)
-    if format == "json":
-        key = "agents" if agents else "events"
-        emit(_json({"since": f.since, "until": f.until, key: rows}))
-    elif format == "jsonl":
-        import orjson
-
-        _write_out(None, b"".join(orjson.dumps(r) + b"\n" for r in rows))
-    else:
-        emit(render.agents_table(rows) if agents else render.events_table(rows))
+        result = run_query(led, f, agents=agents)
+    emit(render("ledger-query", format, result))
     return 0
 
 
@@ -236,79 +214,48 @@ def show(
     trace: str = typer.Argument(..., help="The trace id (a unique prefix will do)."),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(["text", "json"]),
+    format: str = format_option("ledger-trace"),
 ) -> int:
     """Show one trace as a tree: the run, its model and tool calls, denials, escalations.
 
     Example: agentctl ledger show 4bf92f35
     """
-    from agentctl.errors import UsageError
-    from agentctl.ledger.query import find_traces, trace_events
-    from agentctl.render import ledger_text as render
+    from agentctl.ledger.query import show_trace
 
-    check_format(format, ["text", "json"])
+    check_format(format, "ledger-trace")  # before any work
     with _open(ledger, workspace) as led:
-        found = find_traces(led, trace.lower())
-        if not found:
-            raise UsageError(
-                f"no trace {trace!r} in the ledger",
-                hint="list traces with: agentctl ledger query --kind run_start",
-            )
-        if len(found) > 1 and trace.lower() not in found:
-            raise UsageError(
-                f"trace prefix {trace!r} is ambiguous: {', '.join(found[:3])}…",
-                hint="give more characters of the trace id",
-            )
-        tid = trace.lower() if trace.lower() in found else found[0]
-        events = trace_events(led, tid)
-    if format == "json":
-        emit(_json({"trace_id": tid, "events": events}))
-    else:
-        emit(render.trace_tree(tid, events))
+        result = show_trace(led, trace)
+    emit(render("ledger-trace", format, result))
     return 0
 
 
 @app.command()
 def sql(
     statement: str = typer.Argument(..., help="One read-only SQL statement."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", min=0.001, help="Stop the statement after this many seconds."
+    ),
+    max_rows: int = typer.Option(
+        100_000, "--max-rows", min=1, help="Refuse a result with more rows than this."
+    ),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(["text", "json", "jsonl", "csv"]),
+    format: str = format_option("ledger-sql"),
 ) -> int:
-    """Run read-only SQL against the ledger (tables events, payloads, event_data_classes;
-    views v_events, v_runs, v_denials, v_data_class_access). Writes are refused.
+    """Run read-only SQL against the ledger (tables events, payloads, event_data_classes,
+    erased_refs; views v_events, v_runs, v_denials, v_data_class_access). Writes, and
+    functions outside SQLite's core, date, math, JSON, aggregate and window functions, are
+    refused; a statement is stopped after --timeout seconds, and any one value is capped
+    at 64 MiB.
 
     Example: agentctl ledger sql "SELECT agent, count(*) FROM v_denials GROUP BY agent"
     """
-    from agentctl.ledger.sqlro import run_readonly
-    from agentctl.render import ledger_text as render
+    from agentctl.ledger.sqlro import Limits, run_readonly
 
-    check_format(format, ["text", "json", "jsonl", "csv"])
+    check_format(format, "ledger-sql")  # before any work
     with _open(ledger, workspace) as led:
-        columns, rows = run_readonly(led, statement)
-    if format == "json":
-        emit(
-            _json(
-                {
-                    "columns": columns,
-                    "rows": [dict(zip(columns, r, strict=True)) for r in rows],
-                }
-            )
-        )
-    elif format == "jsonl":
-        import orjson
-
-        _write_out(
-            None, b"".join(orjson.dumps(dict(zip(columns, r, strict=True))) + b"\n" for r in rows)
-        )
-    elif format == "csv":
-        import csv
-
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows(rows)
-    else:
-        emit(render.sql_table(columns, rows))
+        result = run_readonly(led, statement, Limits(timeout_s=timeout, max_rows=max_rows))
+    emit(render("ledger-sql", format, result))
     return 0
 
 
@@ -319,7 +266,7 @@ def report(
     until: str = UntilOpt,
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(["text", "json"]),
+    format: str = format_option("ledger-report"),
 ) -> int:
     """Per charter and charter version: runs, success rate, cost per action, p50/p95 run
     latency, denials, escalations, SLA misses per contract, and deltas from the previous
@@ -328,18 +275,17 @@ def report(
     Example: agentctl ledger report --since 30d
     """
     from agentctl.ledger.stats import build
-    from agentctl.render import ledger_text as render
 
-    check_format(format, ["text", "json"])
+    check_format(format, "ledger-report")  # before any work
     with _open(ledger, workspace) as led:
         rep = build(led, _when(since, "--since"), _when(until, "--until"), agent)
-    emit(_json(rep.to_dict()) if format == "json" else render.report_text(rep))
+    emit(render("ledger-report", format, rep))
     return 0
 
 
 @app.command()
 def export(
-    format: str = format_option(["jsonl", "otlp-json"], default="jsonl"),
+    format: str = format_option("ledger-export", default="jsonl"),
     agent: list[str] = typer.Option([], "--agent", "-a", help="Only this agent (repeatable)."),
     trace: list[str] = typer.Option([], "--trace", "-t", help="Only this trace id."),
     since: str = SinceOpt,
@@ -356,83 +302,54 @@ def export(
     from agentctl.ledger import export as ex
     from agentctl.ledger.query import Filters
 
-    check_format(format, ["jsonl", "otlp-json"])
+    check_format(format, "ledger-export")
     f = Filters(
         agents=agent, traces=trace, since=_when(since, "--since"), until=_when(until, "--until")
     )
     with _open(ledger, workspace) as led:
-        rows = ex.events(led, f)
-        lines = ex.otlp(rows) if format == "otlp-json" else ex.jsonl(rows)
-        _write_out(out, b"".join(lines))
+        _write_out(out, render("ledger-export", format, ex.events(led, f)).encode())
     return 0
 
 
 @app.command()
 def erase(
     payload: list[str] = typer.Option([], "--payload", "-p", help="A payload hash (repeatable)."),
-    trace: str = typer.Option(None, "--trace", "-t", help="Every payload of this trace."),
+    trace: str = typer.Option(
+        None, "--trace", "-t", help="Every payload reference of this trace (a unique prefix)."
+    ),
     reason: str = typer.Option(..., "--reason", "-r", help="Why (recorded in the erase event)."),
+    by: str = typer.Option(
+        None,
+        "--by",
+        help="Who asks (recorded as the erase event's principal; default: $GITHUB_ACTOR, "
+        "else git user.email, else the OS user).",
+    ),
     ledger: Path = LedgerOpt,
     workspace: Path = WorkspaceOpt,
-    format: str = format_option(["text", "json"]),
+    format: str = format_option("ledger-erase"),
 ) -> int:
-    """Erase payload content (inputs, outputs, prompts) for privacy; the chain still
-    verifies, and the erasure is itself a recorded event.
+    """Erase payload content (inputs, outputs, prompts) for privacy: exactly the references
+    named, recorded with who asked and why as an `erase` event; content that events outside
+    the request share stays readable for them, and the chain still verifies.
 
-    Example: agentctl ledger erase --trace 4bf92f3577b34da6a3ce929d0e0e4736 --reason "GDPR art. 17"
+    Example: agentctl ledger erase --trace 4bf92f35 --reason "GDPR art. 17" --by dpo@example.com
     """
     from agentctl.errors import UsageError
-    from agentctl.ledger import Ledger, LedgerEvent, format_ts, new_span_id, new_trace_id
+    from agentctl.ledger import Ledger, format_ts
+    from agentctl.ledger.erasure import EraseRequest, actor
+    from agentctl.ledger.erasure import erase as run_erase
+    from agentctl.ledger.query import resolve_trace
 
-    check_format(format, ["text", "json"])
+    check_format(format, "ledger-erase")  # before any work
     if bool(payload) == bool(trace):
         raise UsageError("give --payload HASH (repeatable) or --trace TRACE_ID, not both")
     path = _path(ledger, workspace)
     Ledger.open(path, readonly=True).close()  # refuse a missing file before creating one
     with Ledger.open(path) as led:
-        wanted = [p.lower() for p in payload]
         if trace:
-            rows = led.conn.execute(
-                "SELECT input_hash, output_hash, prompt_hash FROM events WHERE trace_id = ?",
-                (trace.lower(),),
-            ).fetchall()
-            if not rows:
-                raise UsageError(f"no trace {trace!r} in the ledger")
-            wanted = sorted({h for r in rows for h in r if h})
+            request = EraseRequest(trace=resolve_trace(led, trace))
         else:
-            known = {
-                r[0]
-                for r in led.conn.execute(
-                    f"SELECT hash FROM payloads WHERE hash IN ({', '.join('?' * len(wanted))})",
-                    wanted,
-                )
-            }
-            unknown = [p for p in wanted if p not in known]
-            if unknown:
-                raise UsageError(
-                    f"no payload {unknown[0]!r} in the ledger",
-                    hint="payload hashes are the input_hash/output_hash/prompt_hash "
-                    "columns (agentctl ledger query --format json)",
-                )
-        attrs: dict[str, Any] = {"reason": reason}
-        if trace:
-            attrs["trace"] = trace.lower()
-        event = LedgerEvent(
-            kind="erase",
-            trace_id=new_trace_id(),
-            span_id=new_span_id(),
-            parent_span_id=None,
-            ts=format_ts(_now()),
-            principal="",
-            operation="erase",
-            attrs=attrs,
-        )
-        erased, seq = led.erase(wanted, event)
-    if format == "json":
-        emit(_json({"erased": erased, "erase_event_seq": seq}))
-    else:
-        emit(
-            f"erased {len(erased)} payload{'s' if len(erased) != 1 else ''}; "
-            f"recorded as event seq {seq}"
-        )
+            request = EraseRequest(payloads=tuple(sorted({p.lower() for p in _split(payload)})))
+        result = run_erase(led, request, by=actor(by), reason=reason, ts=format_ts(_now()))
+    emit(render("ledger-erase", format, result))
     return 0

@@ -1,5 +1,6 @@
 """The trace ledger: one SQLite file, append-only and hash-chained (docs/ledger.md)."""
 
+from agentctl.ledger.errors import LedgerError
 from agentctl.ledger.record import (
     LedgerEvent,
     format_ts,
@@ -10,7 +11,7 @@ from agentctl.ledger.record import (
     redact_event,
     redact_text,
 )
-from agentctl.ledger.store import Ledger, LedgerError, LedgerWriter
+from agentctl.ledger.store import Ledger, LedgerWriter
 
 __all__ = [
     "Ledger",

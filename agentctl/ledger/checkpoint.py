@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agentctl.ledger import merkle
-from agentctl.ledger.store import LedgerError
+from agentctl.ledger.errors import LedgerError
 from agentctl.ledger.verify import VerifyReport
 
 TYPE = "agentctl-ledger-checkpoint"

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from agentctl import __version__
+from agentctl.ledger import erasure
 from agentctl.ledger.query import Filters, _events_sql, _row
 from agentctl.ledger.store import Ledger
 
@@ -27,10 +28,12 @@ def events(ledger: Ledger, f: Filters) -> Iterator[dict[str, Any]]:
     if sql is None:
         return
     sql += " ORDER BY e.seq"
+    hidden = erasure.hidden_parts(ledger.conn)
     for r in ledger.conn.execute(sql, args):
         e = _row(r)
+        erased = hidden(e["seq"])
         for name in ("input", "output", "prompt"):
-            e[name] = ledger.payload(e[f"{name}_hash"])
+            e[name] = None if name in erased else ledger.payload(e[f"{name}_hash"])
         yield e
 
 

@@ -31,6 +31,33 @@ class Filters:
     limit: int | None = None
 
 
+@dataclass
+class QueryResult:
+    """What `ledger query` found: events, or per-agent counts when `agents` is set."""
+
+    filters: Filters
+    agents: bool
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class TraceResult:
+    """One trace's events, oldest first (`ledger show`)."""
+
+    trace_id: str
+    events: list[dict[str, Any]]
+
+
+def run_query(ledger: Ledger, f: Filters, *, agents: bool = False) -> QueryResult:
+    return QueryResult(f, agents, agents_summary(ledger, f) if agents else query(ledger, f))
+
+
+def show_trace(ledger: Ledger, text: str) -> TraceResult:
+    """The trace that `text` (an id or a unique prefix) names."""
+    tid = resolve_trace(ledger, text)
+    return TraceResult(tid, trace_events(ledger, tid))
+
+
 def class_matches(pattern: str, name: str) -> bool:
     """`pii` matches pii.ssn (a dotted prefix), `ssn` matches pii.ssn (a dotted suffix),
     `pii.*` is a glob, anything else matches exactly."""
@@ -88,6 +115,28 @@ def query(ledger: Ledger, f: Filters) -> list[dict[str, Any]]:
 def trace_events(ledger: Ledger, trace_id: str) -> list[dict[str, Any]]:
     sql = _SELECT + " WHERE e.trace_id = ? ORDER BY e.seq"
     return [_row(r) for r in ledger.conn.execute(sql, (trace_id,))]
+
+
+def resolve_trace(ledger: Ledger, text: str) -> str:
+    """The full trace id that `text` (an id, or a unique prefix of one, any case) names.
+    LedgerError when no trace or several traces match."""
+    from agentctl.ledger.errors import LedgerError
+
+    prefix = text.strip().lower()
+    found = find_traces(ledger, prefix) if prefix else []
+    if prefix in found:
+        return prefix
+    if not found:
+        raise LedgerError(
+            f"no trace {text!r} in the ledger",
+            hint="list traces with: agentctl ledger query --kind run_start",
+        )
+    if len(found) > 1:
+        raise LedgerError(
+            f"trace prefix {text!r} is ambiguous: {', '.join(found[:3])}…",
+            hint="give more characters of the trace id",
+        )
+    return found[0]
 
 
 def find_traces(ledger: Ledger, prefix: str) -> list[str]:

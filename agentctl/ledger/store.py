@@ -13,15 +13,15 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import orjson
 
-from agentctl.errors import AgentctlError, ExitCode
 from agentctl.ledger import schema
+from agentctl.ledger.errors import LedgerError as LedgerError  # re-exported
 from agentctl.ledger.record import (
     GENESIS,
     LedgerEvent,
@@ -33,12 +33,6 @@ from agentctl.ledger.record import (
 
 BUSY_TIMEOUT_MS = 60_000
 STEP_KINDS = ("model_call", "tool_call", "agent_request")
-
-
-class LedgerError(AgentctlError):
-    """The ledger file is missing, unreadable, not a ledger, or a command misused it."""
-
-    exit_code = ExitCode.USAGE
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -91,6 +85,8 @@ class Ledger:
             raise LedgerError(f"{path}: cannot open the ledger: {exc}") from None
         try:
             ledger_id = cls._read_id(conn, path) if readonly else cls._create(conn, path)
+            if not readonly:  # never append to a file whose triggers or views were changed
+                schema.prepare_for_writing(conn, path)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _not_a_ledger(path, str(exc)) from None
@@ -310,34 +306,29 @@ class Ledger:
 
     # -- erasing -------------------------------------------------------------------------
 
-    def erase(self, hashes: Iterable[str], event: LedgerEvent) -> tuple[list[str], int]:
-        """Erase the content of these payloads and record `event` (kind erase) in one
-        transaction. Returns the hashes actually erased (present, not yet erased) and the
-        seq of the erase event, whose attrs gain that list under "payloads"."""
-        wanted = sorted(set(hashes))
+    def append_with(
+        self,
+        build: Callable[[sqlite3.Connection], LedgerEvent],
+        after: Callable[[sqlite3.Connection, int], None],
+    ) -> int:
+        """Append one event built from the ledger as it is under the write lock, then run
+        `after(conn, seq)` in the same transaction: all of it commits, or none. What an
+        erasure needs (agentctl.ledger.erasure.erase): the references to erase are read,
+        the event listing them appended and the erasure applied with no append between."""
         with self._lock:
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                found: list[str] = []
-                for h in wanted:
-                    row = conn.execute(
-                        "SELECT content FROM payloads WHERE hash = ?", (h,)
-                    ).fetchone()
-                    if row is not None and row[0] is not None:
-                        found.append(h)
-                conn.executemany(
-                    "UPDATE payloads SET content = NULL WHERE hash = ?", [(h,) for h in found]
-                )
-                event.attrs = {**event.attrs, "payloads": found}
+                event = build(conn)
                 check_event(event)
                 seq = self._insert([_prepare(event)])
+                after(conn, seq)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return found, seq
+        return seq
 
 
 class LedgerWriter:

@@ -1,34 +1,32 @@
-"""`ledger verify`: recompute the chain, the side tables and the payload hashes; compare with
-a checkpoint. Names the first row that was changed, deleted, inserted or reordered."""
+"""`ledger verify`: recompute the chain, the side tables and the payload hashes; compare every
+schema object with its definition and run SQLite's integrity check; compare with a
+checkpoint. Names the first row that was changed, deleted, inserted or reordered."""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from agentctl.ledger import clock, merkle
+from agentctl.ledger import clock, erasure, merkle, schema
 from agentctl.ledger.record import CHAINED, GENESIS
 from agentctl.ledger.store import Ledger
 
-TRIGGERS = (
-    "events_no_update",
-    "events_no_delete",
-    "edc_no_update",
-    "edc_no_delete",
-    "payloads_no_delete",
-    "payloads_erase_only",
-)
+# integrity_check lists at most this many errors: the first few name the damaged object
+_INTEGRITY_ERRORS = 5
 
 
 @dataclass(frozen=True)
 class Problem:
     """One way the ledger differs from what was appended. `seq` is the row it points at."""
 
-    code: str  # changed | deleted | inserted | reordered | relinked | payload | index | ...
+    # changed | deleted | inserted | reordered | relinked | payload | index | schema | corrupt
+    # | unreadable | truncated | rewritten | checkpoint
+    code: str
     seq: int | None
     message: str
 
@@ -70,23 +68,38 @@ class VerifyReport:
         return d
 
 
+def _clock_warning(ledger: Ledger, rep: VerifyReport) -> None:
+    """Runs whose times are not real times (written under --now/--today)."""
+    override = clock.verify_warning(ledger)
+    if override:
+        rep.warnings.append(override)
+
+
 def verify(ledger: Ledger, *, keep_leaves: bool = False) -> VerifyReport:
     """Check everything the ledger can check about itself (no checkpoint)."""
     rep = VerifyReport(str(ledger.path), ledger.ledger_id)
     conn = ledger.conn
+    erase_rows: list[tuple[int, str]] = []
+    conn.execute("BEGIN")  # one consistent snapshot while writers carry on
     try:
-        conn.execute("BEGIN")  # one consistent snapshot while writers carry on
-        _walk(conn, rep, keep_leaves)
-        _check_payloads(conn, rep)
-        _check_triggers(conn, rep)
-        override = clock.verify_warning(ledger)  # runs whose times are not real times
-        if override:
-            rep.warnings.append(override)
-        conn.execute("COMMIT")
-    except sqlite3.DatabaseError as exc:
+        # each check on its own: a damaged page that stops one still lets the others report
+        checks: list[Callable[[], None]] = [
+            lambda: _walk(conn, rep, keep_leaves, erase_rows),
+            lambda: _check_payloads(conn, rep, erase_rows),
+            lambda: _check_schema(conn, rep),
+            lambda: _check_integrity(conn, rep),
+            lambda: _clock_warning(ledger, rep),
+        ]
+        for check in checks:
+            try:
+                check()
+            except sqlite3.DatabaseError as exc:
+                text = f"the ledger cannot be read: {exc}"
+                if all(p.message != text for p in rep.problems):
+                    rep.problems.append(Problem("unreadable", None, text))
+    finally:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        rep.problems.append(Problem("unreadable", None, f"the ledger cannot be read: {exc}"))
+            conn.execute("ROLLBACK")  # read-only: nothing to keep
     return rep
 
 
@@ -128,10 +141,16 @@ def _rehash(prev_hex: Any, chained: list[Any] | tuple[Any, ...]) -> str | None:
     return hashlib.sha256(prev + body).hexdigest()
 
 
-def _walk(conn: sqlite3.Connection, rep: VerifyReport, keep_leaves: bool) -> None:
+def _walk(
+    conn: sqlite3.Connection,
+    rep: VerifyReport,
+    keep_leaves: bool,
+    erase_rows: list[tuple[int, str]],
+) -> None:
     cols = ", ".join(CHAINED) + ", prev_hash, hash"
     n_chained = len(CHAINED)
     seq_at = CHAINED.index("seq")
+    kind_at, attrs_at = CHAINED.index("kind"), CHAINED.index("attrs")
     dc_at = CHAINED.index("data_classes")
     ts_at, pr_at = CHAINED.index("ts"), CHAINED.index("principal")
     sha = hashlib.sha256
@@ -154,6 +173,8 @@ def _walk(conn: sqlite3.Connection, rep: VerifyReport, keep_leaves: bool) -> Non
                 leaves.append(bytes.fromhex(stored))
             except (TypeError, ValueError):
                 leaves.append(b"")
+        if row[kind_at] == "erase":  # read here, from the table: no index to trust
+            erase_rows.append((seq, row[attrs_at]))
         problem: Problem | None = None
         if not isinstance(seq, int) or seq < expected_seq:
             problem = Problem(
@@ -264,7 +285,9 @@ def _walk(conn: sqlite3.Connection, rep: VerifyReport, keep_leaves: bool) -> Non
         )
 
 
-def _check_payloads(conn: sqlite3.Connection, rep: VerifyReport) -> None:
+def _check_payloads(
+    conn: sqlite3.Connection, rep: VerifyReport, erase_rows: list[tuple[int, str]]
+) -> None:
     missing = conn.execute(
         """
         SELECT min(e.seq), e.h FROM (
@@ -283,13 +306,8 @@ def _check_payloads(conn: sqlite3.Connection, rep: VerifyReport) -> None:
                 "payloads table",
             )
         )
-    erased: set[str] = set()
-    for (attrs,) in conn.execute("SELECT attrs FROM events WHERE kind = 'erase'"):
-        try:
-            listed = orjson.loads(attrs).get("payloads", [])
-        except (TypeError, AttributeError, orjson.JSONDecodeError):
-            continue
-        erased.update(h for h in listed if isinstance(h, str))
+    found, erased = erasure.check(conn, erase_rows, schema.recorded_version(conn))
+    rep.problems.extend(Problem(*p) for p in found)
     bad: list[tuple[str, str]] = []
     for digest, content in conn.execute("SELECT hash, content FROM payloads"):
         if content is None:
@@ -316,14 +334,35 @@ def _check_payloads(conn: sqlite3.Connection, rep: VerifyReport) -> None:
     rep.problems.append(Problem("payload", seq or None, f"{where} {digest[:12]}… {why}"))
 
 
-def _check_triggers(conn: sqlite3.Connection, rep: VerifyReport) -> None:
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    gone = [t for t in TRIGGERS if t not in have]
-    if gone:
-        rep.warnings.append(
-            "the append-only triggers were dropped (" + ", ".join(gone) + "); "
-            "the chain still shows what changed"
+def _check_schema(conn: sqlite3.Connection, rep: VerifyReport) -> None:
+    """Every table, index, trigger and view exactly as schema.py defines it: a planted
+    trigger can drop events as they are written, a redefined view can hide them."""
+    version = schema.recorded_version(conn)
+    if version not in schema.DDL:
+        rep.problems.append(
+            Problem("schema", None, f"schema version {version} is unknown to this agentctl")
         )
+        return
+    for d in schema.differences(conn, version):
+        rep.problems.append(Problem("schema", None, d.message(version)))
+    if version != schema.SCHEMA_VERSION:
+        rep.warnings.append(
+            f"schema version {version} (written by an earlier agentctl); the next append "
+            f"upgrades it to version {schema.SCHEMA_VERSION}"
+        )
+
+
+def _check_integrity(conn: sqlite3.Connection, rep: VerifyReport) -> None:
+    """SQLite's own check of every page and index entry: a flipped byte in an index makes
+    queries that use it (query --kind, --data-class, the guard's daily totals) wrong while
+    every row still hashes right."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({_INTEGRITY_ERRORS})")]
+    if rows == ["ok"]:
+        return
+    more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+    rep.problems.append(
+        Problem("corrupt", None, f"the database file is damaged: {str(rows[0]).strip()}{more}")
+    )
 
 
 def compare_checkpoint(rep: VerifyReport, cp: dict[str, Any]) -> None:

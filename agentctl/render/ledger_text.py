@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentctl.ledger import clock
+from agentctl.ledger.erasure import EraseResult
 from agentctl.ledger.stats import Report
 from agentctl.ledger.verify import VerifyReport
 from agentctl.model.types import format_usd
@@ -247,3 +248,17 @@ def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     if not cells:
         out.append("(no rows)")
     return "\n".join(out) + "\n"
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def erase_text(r: EraseResult) -> str:
+    """What went and what stayed: content shared with events outside the request stays."""
+    kept = f", {len(r.kept)} kept for other events" if r.kept else ""
+    lines = [
+        f"erased {_n(len(r.refs), 'payload reference')}: {_n(len(r.wiped), 'payload')} wiped{kept}",
+        _fit(f"recorded as event seq {r.seq}, by {r.by}"),
+    ]
+    return "\n".join(lines) + "\n"

@@ -60,6 +60,38 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.render.topics:init_text",
         "json": "agentctl.render.topics:init_json",
     },
+    "ledger-verify": {
+        "text": "agentctl.render.ledger_formats:verify_text",
+        "json": "agentctl.render.ledger_formats:verify_json",
+    },
+    "ledger-query": {
+        "text": "agentctl.render.ledger_formats:query_text",
+        "json": "agentctl.render.ledger_formats:query_json",
+        "jsonl": "agentctl.render.ledger_formats:query_jsonl",
+    },
+    "ledger-trace": {
+        "text": "agentctl.render.ledger_formats:trace_text",
+        "json": "agentctl.render.ledger_formats:trace_json",
+    },
+    "ledger-sql": {
+        "text": "agentctl.render.ledger_formats:sql_text",
+        "json": "agentctl.render.ledger_formats:sql_json",
+        "jsonl": "agentctl.render.ledger_formats:sql_jsonl",
+        "csv": "agentctl.render.ledger_formats:sql_csv",
+    },
+    "ledger-report": {
+        "text": "agentctl.render.ledger_formats:report_text",
+        "json": "agentctl.render.ledger_formats:report_json",
+    },
+    "ledger-erase": {
+        "text": "agentctl.render.ledger_formats:erase_text",
+        "json": "agentctl.render.ledger_formats:erase_json",
+    },
+    # an export is data, not a report: its default is JSON lines, not text
+    "ledger-export": {
+        "jsonl": "agentctl.render.ledger_formats:export_jsonl",
+        "otlp-json": "agentctl.render.ledger_formats:export_otlp",
+    },
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentctl.ledger import Ledger
+from agentctl.ledger import Ledger, schema
 from agentctl.render.envelope import envelope
 
 
@@ -33,11 +33,11 @@ def test_verify_names_the_changed_row(cli, sample_ledger: Path) -> None:  # type
     conn.close()
     r = cli("ledger", "verify", "-l", sample_ledger)
     assert r.exit_code == 1
-    assert (
-        "51 events, 1 problem\n  changed: seq 24 was changed: its content no longer "
-        "matches its hash\n" in r.stdout
-    )
-    assert "warning: the append-only triggers were dropped (events_no_update)" in r.stdout
+    assert r.stdout.splitlines()[1:] == [
+        "51 events, 2 problems",
+        "  changed: seq 24 was changed: its content no longer matches its hash",
+        "  schema: trigger events_no_update is missing (schema version 2 defines it)",
+    ]
 
 
 def test_triggers_refuse_update_and_delete(sample_ledger: Path) -> None:
@@ -67,6 +67,9 @@ def test_checkpoint_then_truncation_is_caught(cli, sample_ledger: Path, tmp_path
     conn.execute("DROP TRIGGER edc_no_delete")
     conn.execute("DELETE FROM events WHERE seq > 49")
     conn.execute("DELETE FROM event_data_classes WHERE seq > 49")
+    for stmt in schema.statements(schema.ALL):  # and puts the triggers back
+        if stmt.startswith("CREATE TRIGGER"):
+            conn.execute(stmt)
     conn.commit()
     conn.close()
     assert cli("ledger", "verify", "-l", sample_ledger).exit_code == 0  # the chain alone: fine
@@ -292,11 +295,16 @@ def test_sql_is_read_only(cli, sample_ledger: Path) -> None:  # type: ignore[no-
     assert j == {**envelope({}), "columns": ["one"], "rows": [{"one": 1}]}
 
 
-def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
     trace = "00000000000000000000000000000001"
     r = cli("ledger", "erase", "-l", sample_ledger, "--trace", trace, "--reason", "GDPR art. 17")
-    assert r.exit_code == 0
-    assert r.stdout == "erased 6 payloads; recorded as event seq 52\n"
+    assert r.exit_code == 0, r.stderr
+    # its model output, tool output and run output are shared with other runs: they stay
+    assert r.stdout == (
+        "erased 6 payload references: 3 payloads wiped, 3 kept for other events\n"
+        "recorded as event seq 52, by octocat\n"
+    )
     with Ledger.open(sample_ledger, readonly=True) as led:
         contents = led.conn.execute(
             "SELECT p.content FROM events e JOIN payloads p ON p.hash = e.input_hash "
@@ -304,15 +312,38 @@ def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path) -> None:  # type:
             (trace,),
         ).fetchall()
         assert contents and all(c[0] is None for c in contents)
-        ev = led.conn.execute("SELECT kind, attrs FROM events WHERE seq = 52").fetchone()
-        assert ev[0] == "erase" and json.loads(ev[1])["reason"] == "GDPR art. 17"
+        ev = led.conn.execute("SELECT kind, principal, attrs FROM events WHERE seq = 52").fetchone()
+        assert ev[0] == "erase" and ev[1] == "octocat"
+        attrs = json.loads(ev[2])
+        assert attrs["reason"] == "GDPR art. 17" and attrs["by"] == "octocat"
+        assert attrs["request"] == {"trace": trace}
     assert cli("ledger", "verify", "-l", sample_ledger).exit_code == 0
-    again = cli("ledger", "erase", "-l", sample_ledger, "--trace", trace, "-r", "again")
-    assert again.stdout == "erased 0 payloads; recorded as event seq 53\n"
+    again = cli(
+        "ledger",
+        "erase",
+        "-l",
+        sample_ledger,
+        "--trace",
+        trace,
+        "-r",
+        "again",
+        "--by",
+        "dpo",
+    )
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == (
+        "erased 0 payload references: 0 payloads wiped\nrecorded as event seq 53, by dpo\n"
+    )
     r = cli("ledger", "erase", "-l", sample_ledger, "-p", "ab" * 32, "-r", "x")
     assert r.exit_code == 2 and r.stderr.startswith(f"agentctl: error: no payload '{'ab' * 32}'")
     r = cli("ledger", "erase", "-l", sample_ledger, "-r", "x")
     assert r.exit_code == 2 and "give --payload HASH (repeatable) or --trace" in r.stderr
+    r = cli("ledger", "erase", "-l", sample_ledger, "-t", trace, "-r", "  ")
+    assert r.exit_code == 2 and r.stderr.startswith("agentctl: error: an erasure needs a reason")
+    j = json.loads(
+        cli("ledger", "erase", "-l", sample_ledger, "-t", trace, "-r", "x", "-f", "json").stdout
+    )
+    assert j["format_version"] == 1 and j["erase_event_seq"] == 54 and j["erased"] == []
 
 
 def test_every_ledger_command_has_help_with_an_example(cli) -> None:  # type: ignore[no-untyped-def]

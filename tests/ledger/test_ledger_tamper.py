@@ -20,21 +20,15 @@ from typing import Any
 import orjson
 import pytest
 
-from agentctl.ledger import Ledger, LedgerEvent
+from agentctl.ledger import Ledger, schema
 from agentctl.ledger import checkpoint as cpmod
+from agentctl.ledger.erasure import EraseRequest, erase
 from agentctl.ledger.record import CHAINED
 from agentctl.ledger.verify import compare_checkpoint, verify
 
 SCALE = float(os.environ.get("AGENTCTL_STRESS_SCALE", "1.0"))
 N = max(50, int(1000 * SCALE))
-TRIGGERS = [
-    "events_no_update",
-    "events_no_delete",
-    "edc_no_update",
-    "edc_no_delete",
-    "payloads_no_delete",
-    "payloads_erase_only",
-]
+TRIGGERS = sorted(n for t, n in schema.expected(schema.SCHEMA_VERSION) if t == "trigger")
 EVENT_COLS = ["seq", *[c for c in CHAINED if c != "seq"], "prev_hash", "hash"]
 
 
@@ -51,18 +45,20 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         led.append(conftest.sample_events())
         # an erased payload, so "erased without an erase event" has a lawful twin
         h = led.conn.execute("SELECT input_hash FROM events WHERE seq = 1").fetchone()[0]
-        led.erase(
-            [h],
-            LedgerEvent(
-                "erase",
-                "e" * 32,
-                "e" * 16,
-                None,
-                format_ts(datetime(2026, 3, 9, tzinfo=UTC)),
-                "",
-                operation="erase",
-                attrs={"reason": "test"},
-            ),
+        erase(
+            led,
+            EraseRequest(payloads=(h,)),
+            by="auditor@example.com",
+            reason="test",
+            ts=format_ts(datetime(2026, 3, 9, tzinfo=UTC)),
+        )
+        # a trace whose outputs other traces share: those payloads stay, hidden for it only
+        erase(
+            led,
+            EraseRequest(trace=conftest.tid(20)),
+            by="dpo@example.com",
+            reason="test",
+            ts=format_ts(datetime(2026, 3, 9, 1, tzinfo=UTC)),
         )
         for n in range(3):  # more after the erase, so truncating the tail keeps the erase
             led.append(conftest.run_events(30 + n, "claims-intake", "sha256:77", 9 * 86400 + n))
@@ -232,6 +228,28 @@ def m_swap(conn: sqlite3.Connection, rnd: random.Random) -> int | None:
     return i
 
 
+def m_erasure(conn: sqlite3.Connection, rnd: random.Random) -> int | None:
+    """Hide a reference no erase event names, or un-hide one an erase event names."""
+    rows = conn.execute("SELECT seq, part FROM erased_refs").fetchall()
+    if rows and rnd.random() < 0.3:
+        seq, part = rnd.choice(rows)
+        conn.execute("DELETE FROM erased_refs WHERE seq = ? AND part = ?", (seq, part))
+        return seq
+    hidden = {(s, p) for s, p in rows}
+    refs = [
+        (seq, part)
+        for seq, i, o, p in conn.execute(
+            "SELECT seq, input_hash, output_hash, prompt_hash FROM events"
+        )
+        for part, h in (("input", i), ("output", o), ("prompt", p))
+        if h and (seq, part) not in hidden
+    ]
+    seq, part = rnd.choice(refs)
+    erase_seq = conn.execute("SELECT max(seq) FROM events WHERE kind = 'erase'").fetchone()[0]
+    conn.execute("INSERT INTO erased_refs VALUES (?, ?, ?)", (seq, part, erase_seq))
+    return seq
+
+
 def m_truncate(conn: sqlite3.Connection, rnd: random.Random) -> int | None:
     last = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     cut = rnd.randrange(1, min(10, last) + 1)
@@ -284,6 +302,7 @@ CHAIN_MUTATIONS: list[Callable[[sqlite3.Connection, random.Random], int | None]]
     m_delete,
     m_insert,
     m_swap,
+    m_erasure,
 ]
 CHECKPOINT_MUTATIONS = [m_truncate, m_rehash]
 
@@ -296,9 +315,16 @@ def _mutate(src: Path, dst: Path, fn: Any, rnd: random.Random) -> int | None:
         conn.execute(f"DROP TRIGGER IF EXISTS {t}")
     conn.execute("BEGIN")
     expected: int | None = fn(conn, rnd)
+    _restore_triggers(conn)  # as a careful attacker would: the schema check sees nothing
     conn.execute("COMMIT")
     conn.close()
     return expected
+
+
+def _restore_triggers(conn: sqlite3.Connection) -> None:
+    for stmt in schema.statements(schema.ALL):
+        if stmt.startswith("CREATE TRIGGER"):
+            conn.execute(stmt)
 
 
 @pytest.mark.slow
@@ -323,7 +349,7 @@ def test_every_random_mutation_is_detected(pristine, tmp_path: Path) -> None:  #
         if expected is not None and not any(p.seq == expected for p in rep.problems):
             missed.append(f"#{i} {fn.__name__}: seq {expected} not named: {rep.problems}")
     assert not missed, "\n".join(missed[:10])
-    assert sum(counts.values()) == N and len(counts) == 8  # every kind ran
+    assert sum(counts.values()) == N and len(counts) == 9  # every kind ran
 
 
 def test_rehash_and_truncation_pass_the_chain_but_not_the_checkpoint(
@@ -336,8 +362,7 @@ def test_rehash_and_truncation_pass_the_chain_but_not_the_checkpoint(
         _mutate(src, dst, fn, random.Random(3))
         with Ledger.open(dst, readonly=True) as led:
             rep = verify(led, keep_leaves=True)
-        assert rep.ok, rep.problems
-        assert rep.warnings  # the dropped triggers are noticed
+        assert rep.ok, rep.problems  # triggers restored: schema and chain look intact
         compare_checkpoint(rep, cp)
         assert [p.code for p in rep.problems] == [code]
 
@@ -358,6 +383,7 @@ def test_named_rows(pristine, tmp_path: Path) -> None:  # type: ignore[no-untype
         for t in TRIGGERS:
             conn.execute(f"DROP TRIGGER IF EXISTS {t}")
         conn.execute(sql, args)
+        _restore_triggers(conn)
         conn.commit()
         conn.close()
         return _first(dst)
