@@ -169,7 +169,8 @@ def _rss(path: Path, limit: int) -> float:
         "import resource, sys; sys.path.insert(0, sys.argv[1]);"
         "import bench_engine as b; from pathlib import Path;"
         "b._engine(Path(sys.argv[2]), int(sys.argv[3]));"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM: this process's own peak (ru_maxrss keeps the forking parent's across exec)
+        "import re; print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])"
     )
     here = str(Path(__file__).resolve().parent)
     out = subprocess.run(

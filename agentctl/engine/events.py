@@ -32,6 +32,9 @@ class Event:
     doubled: bool = False
 
 
+LAST_TS = 253402300799.0  # 9999-12-31T23:59:59Z, the last whole second a datetime holds
+
+
 def parse_ts(text: str) -> float:
     """RFC 3339 with a zone (`2026-03-01T08:00:00Z`, `...+01:00`) → epoch seconds."""
     dt = datetime.fromisoformat(text)
@@ -39,7 +42,10 @@ def parse_ts(text: str) -> float:
         raise ValueError("no time zone")
     # in UTC it must still be a date (0001-01-01T00:00+01:00 is in year 0): every later
     # format_ts of this event would fail otherwise. OverflowError says "out of range".
-    return dt.astimezone(UTC).timestamp()
+    ts = dt.astimezone(UTC).timestamp()
+    if ts > LAST_TS:  # 9999-12-31T23:59:59.99999Z: the float rounds into year 10000
+        raise ValueError("year 10000 is out of range")
+    return ts
 
 
 def format_ts(ts: float) -> str:

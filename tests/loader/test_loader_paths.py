@@ -301,12 +301,15 @@ def test_a_yaml_file_over_the_cap_or_the_node_count_is_refused(tmp_path: Path) -
     (root / "charters/huge.yaml").write_bytes(b"# x\n" * (2 << 20) + b"a: 1\n")  # 8 MiB + 5
     # 3 MiB of "1," would compose 1.5 million libyaml nodes (~650 MB): counted first instead
     (root / "charters/wide.yaml").write_bytes(b"[" + b"1," * (3 << 19) + b"1]\n")
+    # the child's own peak: VmHWM belongs to the new process image, while ru_maxrss keeps
+    # the high-water mark of the (large, forked) test process across exec
     code = (
-        "import json, resource, sys\n"
+        "import json, re, sys\n"
         "from agentctl.workspace.loader import load_workspace\n"
         "r = load_workspace(__import__('pathlib').Path(sys.argv[1]))\n"
+        "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
         "print(json.dumps([sorted((f.code, f.location.file, f.location.line)"
-        " for f in r.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))\n"
+        " for f in r.findings), hwm]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True

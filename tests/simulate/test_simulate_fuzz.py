@@ -282,6 +282,9 @@ def test_fuzz_regressions() -> None:
     assert not isinstance(bad, Event) and bad.message == "the event nests deeper than 100 levels"
     ok = parse_line(deep % (b"[" * 97 + b"]" * 97), 1, "e.jsonl")  # event > data > a > 97
     assert isinstance(ok, Event)
+    # the last second of year 9999 with a fraction: the float rounds into year 10000
+    late = parse_line(b'{"ts":"9999-12-31T23:59:59.99999Z","type":"x"}', 1, "e.jsonl")
+    assert not isinstance(late, Event) and "out of range" in late.message
 
 
 FUZZ_SUITE = """\
