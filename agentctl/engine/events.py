@@ -32,6 +32,7 @@ class Event:
     doubled: bool = False
 
 
+FIRST_TS = -62135596800.0  # 0001-01-01T00:00:00Z
 LAST_TS = 253402300799.0  # 9999-12-31T23:59:59Z, the last whole second a datetime holds
 
 
@@ -40,11 +41,11 @@ def parse_ts(text: str) -> float:
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         raise ValueError("no time zone")
-    # in UTC it must still be a date (0001-01-01T00:00+01:00 is in year 0): every later
-    # format_ts of this event would fail otherwise. OverflowError says "out of range".
-    ts = dt.astimezone(UTC).timestamp()
-    if ts > LAST_TS:  # 9999-12-31T23:59:59.99999Z: the float rounds into year 10000
-        raise ValueError("year 10000 is out of range")
+    # in UTC it must still be a date (0001-01-01T00:00+01:00 is in year 0), and a float
+    # that format_ts can turn back (9999-12-31T23:59:59.99999Z rounds into year 10000)
+    ts = dt.timestamp()
+    if not FIRST_TS <= ts <= LAST_TS:
+        raise ValueError("out of range: years 1 to 9999 in UTC")
     return ts
 
 

@@ -401,25 +401,16 @@ def _fused(op: str, path: tuple[str, tuple[str, ...]], const: Any) -> Fast | Non
         t = type(const[0])
         if t not in _SCALARS or any(type(c) is not t for c in const):
             return None
-        members = frozenset(const)
         want = t
-
-        def test(x: Any) -> bool:
-            return x in members
-
+        test: Callable[[Any], bool] = frozenset(const).__contains__
     else:
         want = type(const)
         if want not in _SCALARS or (op not in ("==", "!=") and want not in (float, str)):
             return None
-        cmp = {"==": operator.eq, "!=": operator.ne, **_ORDER}[op]
-
-        def test(x: Any) -> bool:
-            return bool(cmp(x, const))
-
-        if op == "==":
-            test = const.__eq__
-        elif op == "!=":
-            test = const.__ne__
+        # `x OP const` as the literal's own C method, one call: x < c is c > x
+        method = {"==": "__eq__", "!=": "__ne__", "<": "__gt__", "<=": "__ge__",
+                  ">": "__lt__", ">=": "__le__"}[op]  # fmt: skip
+        test = getattr(const, method)
 
     a = fields[0]
     b = fields[1] if len(fields) == 2 else None

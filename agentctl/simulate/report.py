@@ -47,18 +47,22 @@ class PolicySummary:
     def acted(self) -> int:
         return self.counts["fired"] + self.counts["needs_approval"] + self.counts["escalated"]
 
-    def add(self, d: Decision, day: str) -> None:
-        self.counts[d.outcome] += 1
-        if d.outcome == "suppressed":
+    def add(self, d: Decision, day_of: Callable[[float], str]) -> None:
+        outcome = d.outcome
+        self.counts[outcome] += 1
+        if outcome == "suppressed":
             self.suppressed[d.code] += 1
-        elif d.outcome == "error" and self.first_error is None:
+        elif outcome == "error" and self.first_error is None:
             self.first_error = f"{d.time} (line {d.seq}): {d.reason}"
-        if d.outcome in ACTED:
+        if outcome in ACTED:
             for s in d.approvals:
                 key = s.approver or "nobody"
                 self.approvers[key] = self.approvers.get(key, 0) + 1
-            cost = d.cost_usd or Decimal(0)
+            cost = d.cost_usd
+            if not cost:  # nothing spent: the totals and the peak day cannot change
+                return
             self.spend += cost
+            day = day_of(d.ts)
             if day != self._day:
                 self._day, self._day_spend = day, Decimal(0)
             self._day_spend += cost
@@ -180,11 +184,12 @@ class Collector:
         if run.first_ts is None:
             run.first_ts = ev.ts
         run.last_ts = ev.ts
+        summaries, checks, day_of = self.summaries, self.checks, self.day_of
         for d in decisions:
-            day = self.day_of(d.ts) if d.outcome in ACTED else ""
-            self.summaries[d.policy].add(d, day)
-            for c in self.checks.get(d.policy, ()):
-                c.observe(d)
+            summaries[d.policy].add(d, day_of)
+            if checks:
+                for c in checks.get(d.policy, ()):
+                    c.observe(d)
             if self.keep_timeline:
                 self._timeline(d)
 
