@@ -6,6 +6,7 @@ The canonical encoding is the contract between writers and `agentctl ledger veri
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import os
@@ -21,6 +22,7 @@ KINDS = (
     "run_start",
     "run_end",
     "model_call",
+    "tool_intent",
     "tool_call",
     "agent_request",
     "policy_decision",
@@ -40,6 +42,12 @@ _TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 _HEX = "0123456789abcdef"
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
 _JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+# What orjson cannot encode, and what the ledger writes instead (docs/ledger.md, "Values
+# orjson cannot encode"): nothing a run hands the ledger may cost an event.
+MAX_DEPTH = 254  # orjson's own limit: containers nested deeper are one marker string
+DEPTH_MARKER = f"[TRUNCATED: nested deeper than {MAX_DEPTH} levels]"
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # orjson's integers; others become strings
 
 
 @dataclass
@@ -106,8 +114,94 @@ def _default(value: Any) -> Any:
 
 
 def encode_json(value: Any) -> bytes:
-    """Compact JSON, keys sorted, UTF-8 (orjson); what payloads and attrs are stored as."""
-    return orjson.dumps(value, default=_default, option=_JSON_OPTS)
+    """Compact JSON, keys sorted, UTF-8 (orjson); what payloads and attrs are stored as.
+
+    Never fails: a value orjson refuses (an integer beyond 64 bits, a lone surrogate,
+    nesting deeper than MAX_DEPTH, an object whose conversion raises) is rebuilt by
+    `encodable` and encoded again. Values orjson accepts take the first path untouched, so
+    their bytes never change."""
+    try:
+        return orjson.dumps(value, default=_default, option=_JSON_OPTS)
+    except orjson.JSONEncodeError:
+        pass
+    try:
+        return orjson.dumps(encodable(value), default=_default, option=_JSON_OPTS)
+    except orjson.JSONEncodeError as exc:  # not expected: encodable leaves nothing to refuse
+        return orjson.dumps(text(f"[UNENCODABLE: {exc}]"))
+
+
+def int_text(value: int) -> str:
+    """An integer as exact text: its decimal digits, or beyond the digits Python converts
+    (`sys.get_int_max_str_digits`, 4300 by default) its hexadecimal `0x…`."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"-0x{-value:x}" if value < 0 else f"0x{value:x}"
+
+
+def text(value: str) -> str:
+    """`value` as valid UTF-8: each lone surrogate becomes the six characters of its JSON
+    escape (`\\ud800`); a string without one is returned as is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def encodable(value: Any, depth: int = 0) -> Any:
+    """`value` rebuilt so that orjson encodes it: big integers as decimal strings, lone
+    surrogates escaped (`text`), containers below MAX_DEPTH levels replaced by DEPTH_MARKER,
+    other objects through the same conversion orjson's `default` applies. What orjson
+    accepts is kept as is (so it encodes to the same bytes)."""
+    if isinstance(value, str):
+        return text(value)
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        return value if _INT_MIN <= value <= _INT_MAX else int_text(value)
+    container = isinstance(value, dict | list | tuple) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    )
+    if container and depth >= MAX_DEPTH:
+        return DEPTH_MARKER
+    if isinstance(value, dict):
+        return {_key(k): encodable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable(v, depth + 1) for v in value]
+    if container:  # a dataclass: orjson writes its fields as an object
+        fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+        return {k: encodable(v, depth + 1) for k, v in fields.items()}
+    try:  # datetime, UUID, enum...: what orjson writes natively stays its business
+        orjson.dumps(value, option=_JSON_OPTS)
+        return value
+    except orjson.JSONEncodeError:
+        pass
+    if depth >= MAX_DEPTH:  # a conversion that keeps returning objects ends here too
+        return DEPTH_MARKER
+    try:
+        converted = _default(value)
+    except Exception as exc:  # a hostile __str__ or model_dump: the event survives it
+        return text(f"[UNENCODABLE {type(value).__name__}: {exc}]")
+    return encodable(converted, depth + 1)
+
+
+def _key(key: Any) -> Any:
+    if isinstance(key, str):
+        return text(key)
+    if key is None or isinstance(key, bool | float):
+        return key
+    if isinstance(key, int):
+        return key if _INT_MIN <= key <= _INT_MAX else int_text(key)
+    try:
+        orjson.dumps({key: None}, option=_JSON_OPTS)
+        return key
+    except orjson.JSONEncodeError:
+        pass
+    try:
+        return text(str(key))
+    except Exception:
+        return f"[UNENCODABLE {type(key).__name__}]"
 
 
 def redact_bytes(data: bytes) -> bytes:
@@ -169,16 +263,21 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     return out
 
 
-def _redact(value: Any, secrets: list[str]) -> Any:
+def _redact(value: Any, secrets: list[str], depth: int = 0) -> Any:
     if isinstance(value, str):
         for s in secrets:
             if s in value:
                 value = value.replace(s, REDACTED)
         return _BEARER.sub(r"\1 " + REDACTED, value)
+    if isinstance(value, Mapping | list | tuple) and depth >= MAX_DEPTH:
+        # what the encoder would cap anyway; stopping here keeps Python's stack safe
+        return DEPTH_MARKER
     if isinstance(value, Mapping):
-        return {_redact(k, secrets): _redact(v, secrets) for k, v in value.items()}
+        return {
+            _redact(k, secrets, depth + 1): _redact(v, secrets, depth + 1) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_redact(v, secrets) for v in value]
+        return [_redact(v, secrets, depth + 1) for v in value]
     return value
 
 

@@ -2,24 +2,28 @@
 
 This is the shell: it touches the disk. Appends take SQLite's write lock up front
 (BEGIN IMMEDIATE) and read the tail hash inside that transaction, so several processes
-appending at once serialise cleanly and never fork the chain.
+appending at once serialise cleanly and never fork the chain. A journaled event (the intent
+of a call with an effect) is committed at once and synced (`synchronous = FULL`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
+import math
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import orjson
 
+from agentctl.interrupts import held
 from agentctl.ledger import schema
 from agentctl.ledger.errors import LedgerError as LedgerError  # re-exported
 from agentctl.ledger.record import (
@@ -27,12 +31,20 @@ from agentctl.ledger.record import (
     LedgerEvent,
     check_event,
     encode_json,
+    int_text,
     redact_bytes,
     redact_columns,
+    text,
 )
 
 BUSY_TIMEOUT_MS = 60_000
 STEP_KINDS = ("model_call", "tool_call", "agent_request")
+_SQL_INT_MIN, _SQL_INT_MAX = -(2**63), 2**63 - 1  # what an SQLite INTEGER holds
+
+
+class LedgerWriteError(LedgerError):
+    """Events could not be committed (disk full, read-only file, lock held too long, I/O
+    error, a trigger refusing them). The events stay with the writer, not lost silently."""
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -78,7 +90,15 @@ class Ledger:
                 hint="run an agent first (agentctl run), or pass --ledger FILE",
             )
         if not readonly:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LedgerError(
+                    f"{path}: cannot create the ledger's folder {path.parent}: "
+                    f"{exc.strerror or exc}",
+                    hint="a path component is a file or not writable: pass --ledger FILE, "
+                    "or check spec.ledger in agentctl.yaml",
+                ) from None
         try:
             conn = _connect(path, readonly)
         except sqlite3.Error as exc:
@@ -160,6 +180,13 @@ class Ledger:
         return self._append_checked(events)
 
     def _append_checked(self, events: Sequence[LedgerEvent]) -> list[int]:
+        return [seq for seq, _hash in self._commit(events)]
+
+    def _commit(
+        self, events: Sequence[LedgerEvent], durable: bool = False
+    ) -> list[tuple[int, str]]:
+        """Append checked events; their (seq, hash). Raises LedgerWriteError when SQLite
+        cannot commit them (nothing of the batch is then in the ledger)."""
         if not events:
             return []
         # the encoding allocates many small objects and no cycles: pausing the cyclic GC
@@ -169,26 +196,42 @@ class Ledger:
         try:
             prepared = [_prepare(e) for e in events]
             with self._lock:
-                return self._write(prepared)
+                return self._write(prepared, durable)
+        except sqlite3.Error as exc:
+            raise LedgerWriteError(
+                f"{self.path}: cannot write the ledger: {exc}",
+                hint="check the disk space and the file's permissions, then agentctl ledger verify",
+            ) from exc
         finally:
             if paused:
                 gc.enable()
 
-    def _write(self, prepared: list[_Prepared]) -> list[int]:
+    def _write(self, prepared: list[_Prepared], durable: bool = False) -> list[tuple[int, str]]:
         """Hash and insert in one IMMEDIATE transaction (the write lock taken up front, the
-        tail read inside it: a concurrent writer can neither interleave nor fork the chain)."""
+        tail read inside it: a concurrent writer can neither interleave nor fork the chain).
+        `durable`: the commit syncs the WAL to disk before it returns."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        if durable:
+            conn.execute("PRAGMA synchronous = FULL")
         try:
-            first = self._insert(prepared)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return list(range(first, first + len(prepared)))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                written = self._insert_rows(prepared)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            if durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
+        return written
 
     def _insert(self, prepared: list[_Prepared]) -> int:
+        """Insert inside the caller's transaction; the first new seq."""
+        return self._insert_rows(prepared)[0][0]
+
+    def _insert_rows(self, prepared: list[_Prepared]) -> list[tuple[int, str]]:
         conn = self.conn
         tail = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (int(tail[0]), bytes.fromhex(tail[1])) if tail else (0, GENESIS)
@@ -198,13 +241,30 @@ class Ledger:
         if edc:
             conn.executemany(schema.INSERT_EDC, edc)
             conn.executemany(schema.INSERT_CLASS, [(c,) for c in sorted(classes)])
-        return seq + 1
+        return [(row[0], row[20]) for row in rows]
 
     def writer(self, *, batch: int = 500, max_delay_s: float = 0.2) -> LedgerWriter:
         """A buffering writer: commits every `batch` events or `max_delay_s` after the first."""
         return LedgerWriter(self, batch=batch, max_delay_s=max_delay_s)
 
     # -- reading -------------------------------------------------------------------------
+
+    def missing(self, committed: Sequence[tuple[int, str]]) -> list[int]:
+        """The seqs among `committed` (seq, hash) whose row is gone or holds another hash:
+        events a writer committed that are no longer in the chain as it wrote them."""
+        out: list[int] = []
+        with self._lock:
+            for i in range(0, len(committed), 500):
+                chunk = committed[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                found = dict(
+                    self.conn.execute(
+                        f"SELECT seq, hash FROM events WHERE seq IN ({marks})",
+                        [seq for seq, _ in chunk],
+                    ).fetchall()
+                )
+                out.extend(seq for seq, digest in chunk if found.get(seq) != digest)
+        return out
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
@@ -332,7 +392,14 @@ class Ledger:
 
 
 class LedgerWriter:
-    """Buffers events and appends them in batches (never one transaction per event)."""
+    """Buffers events and appends them in batches (never one transaction per event);
+    `journal` commits one event at once, durably, for what must be on disk before it
+    happens.
+
+    A failed batch stays in the buffer (retried by the next `flush`) and is remembered in
+    `failure`: callers stop the run, and what could not be written is reported, never
+    dropped. `committed` lists the (seq, hash) of every event this writer committed, for
+    the end-of-run check that they are all still in the chain (`Ledger.missing`)."""
 
     def __init__(self, ledger: Ledger, *, batch: int, max_delay_s: float) -> None:
         self.ledger = ledger
@@ -341,22 +408,59 @@ class LedgerWriter:
         self._buf: list[LedgerEvent] = []
         self._first = 0.0
         self.seqs: list[int] = []
+        self.committed: list[tuple[int, str]] = []
+        self.failure: LedgerWriteError | None = None
+
+    @property
+    def pending(self) -> int:
+        """Events added and not yet committed."""
+        return len(self._buf)
 
     def add(self, event: LedgerEvent) -> None:
+        """Buffer `event`; a batch that is due is committed. Never raises for the disk: a
+        failed commit sets `failure` (once failed, batches wait for an explicit flush)."""
         check_event(event)
         if not self._buf:
             self._first = time.monotonic()
         self._buf.append(event)
-        if len(self._buf) >= self.batch or time.monotonic() - self._first >= self.max_delay_s:
-            self.flush()
+        if self.failure is None and (
+            len(self._buf) >= self.batch or time.monotonic() - self._first >= self.max_delay_s
+        ):
+            with contextlib.suppress(LedgerWriteError):  # kept in failure and the buffer
+                self.flush()
 
-    def flush(self) -> list[int]:
+    def flush(self, durable: bool = False) -> list[int]:
+        """Commit the buffer; raises LedgerWriteError (the buffer is kept) if it cannot.
+
+        Ctrl-C is held meanwhile: a KeyboardInterrupt between taking the buffer and noting
+        the commit would lose the batch (or, put back, commit it twice)."""
         if not self._buf:
             return []
-        buf, self._buf = self._buf, []
-        seqs = self.ledger._append_checked(buf)
-        self.seqs.extend(seqs)
+        with held():
+            buf, self._buf = self._buf, []
+            try:
+                written = self.ledger._commit(buf, durable)
+            except BaseException as exc:
+                self._buf = buf + self._buf
+                if isinstance(exc, LedgerWriteError):
+                    self.failure = exc
+                raise
+            seqs = [seq for seq, _ in written]
+            self.seqs.extend(seqs)
+            self.committed.extend(written)
         return seqs
+
+    def journal(self, event: LedgerEvent) -> int:
+        """Commit `event` now (with everything buffered before it) and sync it to disk; its
+        seq. Raises LedgerWriteError when it cannot: `event` is then withdrawn (it must not
+        be recorded later, since what it announces will not happen)."""
+        check_event(event)
+        self._buf.append(event)
+        try:
+            return self.flush(durable=True)[-1]
+        except LedgerWriteError:
+            self._buf.remove(event)
+            raise
 
     def __enter__(self) -> LedgerWriter:
         return self
@@ -389,6 +493,71 @@ def _payload(value: Any, out: list[tuple[str, str]]) -> str | None:
 
 
 def _prepare(e: LedgerEvent) -> _Prepared:
+    """The event ready to chain. No value may cost an event: an event whose fields cannot be
+    stored at all is recorded with its identity, kind and status and an `unrecordable`
+    note instead of being dropped (and never takes the rest of its batch with it)."""
+    try:
+        return _prepare_event(e)
+    except Exception as exc:
+        stub = LedgerEvent(
+            kind=e.kind,
+            trace_id=e.trace_id,
+            span_id=e.span_id,
+            parent_span_id=e.parent_span_id,
+            ts=e.ts,
+            principal=_column(e.principal) or "",
+            principal_version=_column(e.principal_version) or "",
+            commit=_column(e.commit),
+            operation=_column(e.operation),
+            status=_column(e.status) or "error",
+            attrs={"unrecordable": f"{type(exc).__name__}: {exc}"},
+        )
+        return _prepare_event(stub)
+
+
+def _column(value: Any) -> str | None:
+    """A text column: a string, valid UTF-8 (lone surrogates escaped), or None."""
+    if value is None:
+        return None
+    return text(value if isinstance(value, str) else str(value))
+
+
+def _real(value: Any, name: str, notes: dict[str, Any]) -> float:
+    """A REAL column. NaN is stored as 0.0 (SQLite would store NULL) with the value in
+    attrs; infinities are kept (the chain writes them as null)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        notes[f"{name}_invalid"] = _column(repr(value))
+        return 0.0
+    if math.isnan(number):
+        notes[f"{name}_invalid"] = "nan"
+        return 0.0
+    return number
+
+
+def _integer(value: Any, name: str, notes: dict[str, Any]) -> int:
+    """An INTEGER column: beyond SQLite's 64 bits, the nearest bound, and the exact value
+    as a decimal string in attrs."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        notes[f"{name}_invalid"] = _column(repr(value))
+        return 0
+    if _SQL_INT_MIN <= number <= _SQL_INT_MAX:
+        return number
+    notes[f"{name}_exact"] = int_text(number)
+    return max(_SQL_INT_MIN, min(_SQL_INT_MAX, number))
+
+
+def _prepare_event(e: LedgerEvent) -> _Prepared:
+    # text columns as valid UTF-8 strings before anything reads them as text
+    e.operation = _column(e.operation)
+    e.principal = _column(e.principal) or ""
+    if e.data_classes:
+        e.data_classes = [_column(c) or "" for c in e.data_classes]
     redact_columns(e)
     payloads: list[tuple[str, str]] = []
     ih = None if e.input is None else _payload(e.input, payloads)
@@ -396,33 +565,43 @@ def _prepare(e: LedgerEvent) -> _Prepared:
     ph = None if e.prompt is None else _payload(e.prompt, payloads)
     classes = e.data_classes
     if classes:
-        classes = sorted(set(classes))
+        classes = sorted({_column(c) or "" for c in classes})
         dc = orjson.dumps(classes).decode()
     else:
         dc = "[]"
-    attrs = redact_bytes(encode_json(e.attrs)).decode() if e.attrs else "{}"
-    cost = float(e.cost_usd)
-    tokens = int(e.tokens)
-    latency = float(e.latency_ms)
+    if not isinstance(e.attrs, Mapping):
+        raise TypeError(f"attrs must be an object, not {type(e.attrs).__name__}")
+    notes: dict[str, Any] = {}
+    cost = _real(e.cost_usd, "cost_usd", notes)
+    tokens = _integer(e.tokens, "tokens", notes)
+    latency = _real(e.latency_ms, "latency_ms", notes)
+    raw_attrs = {**e.attrs, **notes} if notes else e.attrs
+    attrs = redact_bytes(encode_json(raw_attrs)).decode() if raw_attrs else "{}"
+    kind = _column(e.kind) or ""
+    principal = _column(e.principal) or ""
+    version = _column(e.principal_version) or ""
+    commit = _column(e.commit)
+    operation = _column(e.operation)
+    status = _column(e.status) or ""
     # keys in sorted order: the same bytes as OPT_SORT_KEYS without sorting per row;
     # "seq" keeps its place when it is filled in later
     body = {
         "attrs": attrs,
         "cost_usd": cost,
         "data_classes": dc,
-        "git_commit": e.commit,
+        "git_commit": commit,
         "input_hash": ih,
-        "kind": e.kind,
+        "kind": kind,
         "latency_ms": latency,
-        "operation": e.operation,
+        "operation": operation,
         "output_hash": oh,
         "parent_span_id": e.parent_span_id,
-        "principal": e.principal,
-        "principal_version": e.principal_version,
+        "principal": principal,
+        "principal_version": version,
         "prompt_hash": ph,
         "seq": 0,
         "span_id": e.span_id,
-        "status": e.status,
+        "status": status,
         "tokens": tokens,
         "trace_id": e.trace_id,
         "ts": e.ts,
@@ -430,15 +609,15 @@ def _prepare(e: LedgerEvent) -> _Prepared:
     row = [
         0,
         e.ts,
-        e.kind,
+        kind,
         e.trace_id,
         e.span_id,
         e.parent_span_id,
-        e.principal,
-        e.principal_version,
-        e.commit,
-        e.operation,
-        e.status,
+        principal,
+        version,
+        commit,
+        operation,
+        status,
         ih,
         oh,
         ph,

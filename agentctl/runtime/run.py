@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
-from agentctl.ledger import Ledger, new_trace_id, redact_text
+from agentctl.ledger import Ledger, LedgerWriter, new_trace_id, redact_text
 from agentctl.ledger.clock import refuse_on_real_ledger
+from agentctl.ledger.store import LedgerWriteError
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.charter_io import check_run_input
@@ -112,7 +114,8 @@ def run_charter(
 
 
 def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> RunResult:
-    with cfg.writer:
+    writer = cfg.writer
+    try:
         session = Session(cfg)
         try:
             fn = prepare(res, session.env)
@@ -128,4 +131,32 @@ def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> Run
             result = AgentRun(session, res).execute(payload, fn)
         finally:
             session.close()
-        return redacted(result, session.secrets)
+    except BaseException:
+        writer.flush()  # what happened before a crash or Ctrl-C is evidence
+        raise
+    check_record(writer, result)
+    return redacted(result, session.secrets)
+
+
+def check_record(writer: LedgerWriter, result: RunResult) -> None:
+    """The end-of-run check: every event of the run is committed, and every event the
+    writer committed is still in the chain as it wrote it (same seq, same hash). What
+    fails becomes a problem of the result: the run fails, whatever the agent did."""
+    try:
+        writer.flush()
+    except LedgerWriteError as exc:
+        result.problems.append(
+            f"{writer.pending} event(s) of this run could not be written to the ledger: "
+            f"{exc.message}"
+        )
+    try:
+        gone = writer.ledger.missing(writer.committed)
+    except sqlite3.Error as exc:
+        result.problems.append(f"the ledger could not be read back at run end: {exc}")
+        return
+    if gone:
+        shown = ", ".join(str(seq) for seq in gone[:5]) + (", ..." if len(gone) > 5 else "")
+        result.problems.append(
+            f"{len(gone)} of the {len(writer.committed)} event(s) this run wrote are no "
+            f"longer in the ledger as written (seq {shown}); run agentctl ledger verify"
+        )

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from agentctl.interrupts import held
 from agentctl.ledger import (
     LedgerEvent,
     LedgerWriter,
@@ -25,6 +26,7 @@ from agentctl.ledger import (
     redact_event,
 )
 from agentctl.ledger.clock import MARK
+from agentctl.ledger.store import LedgerWriteError
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io, schemas
@@ -34,6 +36,10 @@ from agentctl.runtime.ratelimit import RateGate
 from agentctl.runtime.reserve import DayLease, ReserveGate
 from agentctl.runtime.sla import Window, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
+
+# Operations whose `effect` makes them journaled: an intent committed (and synced) before
+# the call, its outcome committed right after (docs/runtime.md, "Effects are journaled").
+JOURNALED_EFFECTS = frozenset({"write", "destructive"})
 
 
 @dataclass
@@ -57,10 +63,13 @@ class RunResult:
     escalations: list[dict[str, Any]] = field(default_factory=list)
     data_classes: set[str] = field(default_factory=set)
     tools: dict[str, int] = field(default_factory=dict)  # operation → calls
+    # what went wrong with the run's record itself (events not written, or gone from the
+    # chain at run end): the run fails whatever the agent did
+    problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == "ok" and not self.problems
 
 
 @dataclass
@@ -148,6 +157,18 @@ class Session:
         return day_window(self.ws, self.cfg.today)
 
 
+_Denial = Denied  # inside AgentRun, `Denied` names the class attribute agents see
+
+
+class _Step:
+    """Whether a call's event is written (so an interrupt never records it twice)."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = False
+
+
 def day_window(workspace: Workspace, today: _dt.date) -> tuple[str, str]:
     """[start, end) of `today` in the workspace's timezone, as ledger timestamps."""
     from zoneinfo import ZoneInfo
@@ -198,6 +219,11 @@ class AgentRun:
     def _event(
         self, kind: str, *, span: str | None = None, parent: str | None = None, **fields: Any
     ) -> None:
+        self.session.cfg.writer.add(self._make(kind, span=span, parent=parent, **fields))
+
+    def _make(
+        self, kind: str, *, span: str | None = None, parent: str | None = None, **fields: Any
+    ) -> LedgerEvent:
         s = self.session
         if s.cfg.clock_override is not None:
             fields["attrs"] = {**(fields.get("attrs") or {}), MARK: s.cfg.clock_override}
@@ -213,7 +239,33 @@ class AgentRun:
             **fields,
         )
         # every text column, the operation included (the ledger redacts bearer tokens itself)
-        s.cfg.writer.add(redact_event(event, s.secrets) if s.secrets else event)
+        return redact_event(event, s.secrets) if s.secrets else event
+
+    def _ledger_stop(
+        self, failure: LedgerWriteError, operation: str | None, made: bool = False
+    ) -> Stopped:
+        what = operation or "the call"
+        done = f"{what} ran but is not recorded" if made else f"{what} was not made"
+        return Stopped(
+            f"{done} and the run stops: {failure.message}",
+            rule="ledger-unwritable",
+            operation=operation,
+            hint=failure.hint,
+        )
+
+    def _check_ledger(self, operation: str | None, payload: Any) -> None:
+        """Once the ledger could not be written, nothing more is executed."""
+        failure = self.session.cfg.writer.failure
+        if failure is not None:
+            raise self._deny(self._ledger_stop(failure, operation), operation, payload)
+
+    def _sync(self, operation: str, payload: Any, made: bool = True) -> None:
+        """Commit and sync what is buffered (an effect's outcome); else the run stops."""
+        try:
+            self.session.cfg.writer.flush(durable=True)
+        except LedgerWriteError as exc:
+            stop = self._ledger_stop(exc, operation, made)
+            raise self._deny(stop, operation, payload) from None
 
     def _deny(
         self, d: Denied, operation: str | None, payload: Any, data_classes: list[str] | None = None
@@ -250,14 +302,21 @@ class AgentRun:
         payload = {} if payload is None else payload
         s = self.session
         g = self.guard
+        self._check_ledger(operation, payload)
         found = g.resolve(operation)
         if isinstance(found, Denied):
             raise self._deny(found, operation, payload)
         limit = found.connector.doc.spec.rate_limit
         if limit is None:
             return self._call(found, payload, 0)
-        with s.rate.slot(found.connector.name, limit.per) as recent:
-            return self._call(found, payload, recent)
+        try:
+            with s.rate.slot(found.connector.name, limit.per) as recent:
+                return self._call(found, payload, recent)
+        except LedgerWriteError as exc:  # the slot commits on its way out
+            if isinstance(exc.__context__, RuntimeProblem):
+                raise exc.__context__ from None  # the call's own outcome, already recorded
+            stop = self._ledger_stop(exc, operation, made=True)
+            raise self._deny(stop, operation, payload) from None
 
     def _call(self, ref: OperationRef, payload: dict[str, Any], recent: int) -> dict[str, Any]:
         s = self.session
@@ -286,21 +345,25 @@ class AgentRun:
         denied = self._lease.take(want)
         if denied is not None:
             raise self._deny(denied, operation, payload, classes)
+        attrs: dict[str, Any] = {"scope": op.scope, "effect": op.effect}
+        journaled = op.effect in JOURNALED_EFFECTS
+        if journaled:
+            # on disk before the call: if the ledger cannot take it, the call is not made
+            intent = self._make("tool_intent", operation=operation, input=payload, attrs=attrs)
+            try:
+                attrs = {**attrs, "intent_seq": s.cfg.writer.journal(intent)}
+            except LedgerWriteError as exc:
+                raise self._deny(self._ledger_stop(exc, operation), operation, payload) from None
         t0 = s.elapsed()
         g.note_call(ref, t0)
-        r = self.result
-        r.tool_calls += 1
-        r.steps += 1
-        r.cost_usd += op.cost_usd
-        r.tools[operation] = r.tools.get(operation, 0) + 1
-        r.data_classes.update(classes)
         common: dict[str, Any] = {
             "operation": operation,
             "input": payload,
             "data_classes": classes,
             "cost_usd": float(op.cost_usd),
-            "attrs": {"scope": op.scope, "effect": op.effect},
+            "attrs": attrs,
         }
+        step = _Step()
         try:
             output = s.transport(ref).call(ref.name, payload)
             bad = schemas.problems(op.output_schema, output)
@@ -309,12 +372,58 @@ class AgentRun:
                     f"output of {operation} does not match its schema: {'; '.join(bad)}",
                     hint=f"see the output_schema of {operation} in {ref.connector.file}",
                 )
+            self._record_call(step, ref, common, t0, output=output)
         except ToolError as exc:
-            common["attrs"] = {**common["attrs"], "error": exc.message}
-            self._event("tool_call", status="error", latency_ms=(s.elapsed() - t0) * 1000, **common)
+            if not step.done:
+                self._record_call(step, ref, common, t0, status="error", error=exc.message)
+            if journaled:
+                self._sync(operation, payload)
             raise
-        self._event("tool_call", output=output, latency_ms=(s.elapsed() - t0) * 1000, **common)
+        except BaseException as exc:
+            # Ctrl-C or a transport's own bug while the call ran: it may have had its
+            # effect, so it is recorded (and counted) like any executed call
+            if not step.done:
+                interrupted = not isinstance(exc, Exception)
+                self._record_call(
+                    step,
+                    ref,
+                    common,
+                    t0,
+                    status="stopped" if interrupted else "error",
+                    error="interrupted" if interrupted else f"{type(exc).__name__}: {exc}",
+                )
+            raise
+        if journaled:
+            self._sync(operation, payload)
         return output
+
+    def _record_call(
+        self,
+        step: _Step,
+        ref: OperationRef,
+        common: dict[str, Any],
+        t0: float,
+        *,
+        status: str = "ok",
+        output: Any = None,
+        error: str | None = None,
+    ) -> None:
+        """The tool_call event and the run's counters, together: Ctrl-C cannot land between
+        them (so run_end's counts are the ledger's)."""
+        s = self.session
+        fields = dict(common)
+        if error is not None:
+            fields["attrs"] = {**fields["attrs"], "error": error}
+        with held():
+            latency = (s.elapsed() - t0) * 1000
+            self._event("tool_call", status=status, output=output, latency_ms=latency, **fields)
+            r = self.result
+            r.tool_calls += 1
+            r.steps += 1
+            r.cost_usd += ref.op.cost_usd
+            r.tools[ref.qualified] = r.tools.get(ref.qualified, 0) + 1
+            r.data_classes.update(common["data_classes"])
+            step.done = True
 
     def ask(self, charter: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Ask another charter under a Contract; returns its output.
@@ -323,6 +432,7 @@ class AgentRun:
         payload = {} if payload is None else payload
         s = self.session
         target_ref = charter if charter.startswith("charter/") else f"charter/{charter}"
+        self._check_ledger(target_ref, payload)
         found = self.guard.check_ask(target_ref, s.elapsed())
         if isinstance(found, Denied):
             raise self._deny(found, target_ref, payload)
@@ -460,6 +570,7 @@ class AgentRun:
         client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
         s = self.session
         prompt = {"messages": messages, "tools": tools}
+        self._check_ledger(client.model, prompt)
         self._lease.fresh(Want())
         denied = self.guard.check_model(s.elapsed())
         if denied is None:
@@ -479,18 +590,30 @@ class AgentRun:
         try:
             reply = client.complete(messages, tools)
         except ToolError as exc:
-            self.guard.note_model(0, Decimal(0))
-            r.model_calls += 1
-            r.steps += 1
-            self._event(
-                "model_call",
-                operation=client.model,
-                status="error",
-                prompt=prompt,
-                latency_ms=(s.elapsed() - t0) * 1000,
-                attrs={"error": exc.message, "max_tokens": cap},
-            )
+            with held():  # the event and the counters together (see _record_call)
+                self.guard.note_model(0, Decimal(0))
+                r.model_calls += 1
+                r.steps += 1
+                self._event(
+                    "model_call",
+                    operation=client.model,
+                    status="error",
+                    prompt=prompt,
+                    latency_ms=(s.elapsed() - t0) * 1000,
+                    attrs={"error": exc.message, "max_tokens": cap},
+                )
             raise
+        with held():
+            over = self._record_model(client, reply, prompt, cap, t0)
+        if over is not None:
+            raise self._deny(over, client.model, None)
+        return reply.message
+
+    def _record_model(
+        self, client: Any, reply: Any, prompt: Any, cap: int | None, t0: float
+    ) -> _Denial | None:
+        s = self.session
+        r = self.result
         cost = client.cost(reply)
         over = self.guard.note_model(reply.tokens, cost)
         r.model_calls += 1
@@ -516,9 +639,7 @@ class AgentRun:
             latency_ms=(s.elapsed() - t0) * 1000,
             attrs=attrs,
         )
-        if over is not None:
-            raise self._deny(over, client.model, None)
-        return reply.message
+        return over
 
     def log(self, *parts: Any) -> None:
         line = f"[{self.name}] " + " ".join(str(p) for p in parts)

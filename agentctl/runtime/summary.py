@@ -25,16 +25,23 @@ def parse_input(text: str, stdin: IO[str] | None = None) -> Any:
         if name == "-":
             if stdin is None:
                 raise UsageError("--input @- needs a standard input")
-            text, source = stdin.read(), "<stdin>"
+            try:
+                text, source = stdin.read(), "<stdin>"
+            except UnicodeDecodeError as exc:
+                raise _not_utf8("<stdin>", exc) from None
         else:
             try:
-                with open(name, encoding="utf-8") as fh:
-                    text = fh.read()
+                with open(name, "rb") as fh:
+                    data = fh.read()
             except OSError as exc:
                 raise UsageError(
                     f"--input {name}: {exc.strerror or exc}", hint="pass an existing JSON file"
                 ) from None
             source = name
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(name, exc, data) from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -42,6 +49,13 @@ def parse_input(text: str, stdin: IO[str] | None = None) -> Any:
             f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
             hint='the input is one JSON value, e.g. \'{"ticket_id": "T-1001"}\'',
         ) from None
+    except RecursionError:
+        raise UsageError(
+            f"{source}: the JSON nests too deeply to be read",
+            hint="the ledger keeps 254 levels; flatten the input",
+        ) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise UsageError(f"{source}: {exc}", hint="pass a long number as a string") from None
     return value
 
 
@@ -65,7 +79,43 @@ def redacted(res: RunResult, secrets: Iterable[str]) -> RunResult:
         escalations=r(res.escalations),
         data_classes=set(r(sorted(res.data_classes))),
         tools=r(res.tools),
+        problems=r(res.problems),
     )
+
+
+def _not_utf8(source: str, exc: UnicodeDecodeError, data: bytes | None = None) -> UsageError:
+    where = source
+    if data is not None:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        where = f"{source}:{line}:{col}"
+    return UsageError(
+        f"{where}: the input is not UTF-8 (byte 0x{exc.object[exc.start]:02x})",
+        hint="JSON input is UTF-8 text; re-encode the file",
+    )
+
+
+def printable(text: str) -> str:
+    """`text` safe for a UTF-8 stream: a lone surrogate (from JSON like "\\ud800") becomes
+    its JSON escape; inside a JSON string literal, that is the same value."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def dump(value: Any) -> str:
+    """Indented JSON for people; a value nested too deeply for json is shown as the ledger
+    stores it (capped at 254 levels)."""
+    try:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError):  # too deep, or an integer too long for str()
+        from agentctl.ledger.record import encode_json
+
+        capped = json.loads(encode_json(value))
+        return json.dumps(capped, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def to_json(res: RunResult) -> dict[str, Any]:
@@ -90,17 +140,18 @@ def to_json(res: RunResult) -> dict[str, Any]:
                 "denials": res.denials,
                 "escalations": res.escalations,
             },
+            "problems": res.problems,
         }
     )
 
 
 def render_output(output: object) -> str:
-    """The agent's output as text: indented JSON, keys sorted."""
-    return json.dumps(output, indent=2, sort_keys=True, ensure_ascii=False)
+    """The agent's output as text: indented JSON, keys sorted (printable: see above)."""
+    return printable(dump(output))
 
 
 def render_json(res: RunResult, *, color: bool = False) -> str:
-    return json.dumps(to_json(res), indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    return printable(dump(to_json(res)))
 
 
 def _wrap(label: str, text: str) -> list[str]:
@@ -141,6 +192,8 @@ def render_text(res: RunResult, *, color: bool = False) -> str:
         lines += _wrap("error", res.error)
     if res.hint and res.status != "ok":
         lines += _wrap("hint", res.hint)
+    for problem in res.problems:
+        lines += _wrap("problem", problem)
     lines += _wrap("trace", res.trace_id)
     lines += _wrap("show", f"agentctl ledger show {res.trace_id}")
-    return "\n".join(lines)
+    return printable("\n".join(lines))

@@ -120,9 +120,10 @@ def script(task, ctx):
 
 
 def many(task, ctx):
-    """Many tool calls with a short pause: the kill -9 target."""
+    """Many tool calls with a short pause (task["ops"] in turn): the kill -9 target."""
+    ops = task.get("ops", ["sys.read"])
     for i in range(task.get("n", 100)):
-        ctx.call("sys.read", {"i": i})
+        ctx.call(ops[i % len(ops)], {"i": i})
         time.sleep(task.get("pause", 0.002))
     return {"done": task.get("n", 100)}
 

@@ -167,6 +167,7 @@ def test_installed_agentctl_runs_an_example(tmp_path: Path) -> None:
     assert out["intent"] == "refund_status" and "INV-104233" in out["reply"]
     assert proc.stderr.splitlines()[0] == "run support-tier1: ok"
     with Ledger.open(db) as led:
-        # run_start, one reservation of the per-day budget (it covers the run), 3 calls,
-        # run_end
-        assert verify(led).ok and led.count() == 6
+        # run_start, one reservation of the per-day budget (it covers the run), 2 reads,
+        # the reply's intent and outcome (a write), run_end
+        kinds = [r[0] for r in led.conn.execute("SELECT kind FROM events ORDER BY seq")]
+        assert verify(led).ok and kinds.count("tool_intent") == 1 and led.count() == 7

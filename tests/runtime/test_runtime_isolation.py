@@ -123,7 +123,8 @@ def test_isolated_agent_cannot_bypass_the_guard(ws: Ws, environ: dict[str, str])
     assert res.status == "stopped"
     assert ws.calls("wipe") == 0 and ws.calls("write") == 1
     assert attrs(ws.events("run_start")[0])["isolation"] == "process"
-    assert [e["kind"] for e in ws.events()] == ["run_start", "tool_call", "denial", "run_end"]
+    kinds = [e["kind"] for e in ws.events()]  # the write is journaled: intent, then call
+    assert kinds == ["run_start", "tool_intent", "tool_call", "denial", "run_end"]
 
 
 def test_in_process_is_what_the_attack_broke(ws: Ws) -> None:
