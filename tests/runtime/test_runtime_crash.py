@@ -83,7 +83,10 @@ def test_ctrl_c_flushes_the_ledger_and_exits_130(ws: Ws) -> None:
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     end = ws.events("run_end")
-    assert err == f"interrupted: run {end[0]['trace_id']} stopped; the ledger is flushed\n"
+    # the last line: an isolated agent's own stderr passes through before it (when the
+    # closed protocol pipe makes its child print a traceback: not agentctl's)
+    assert err.endswith(f"interrupted: run {end[0]['trace_id']} stopped; the ledger is flushed\n")
+    assert "agentctl: internal error" not in err
     assert len(end) == 1 and end[0]["status"] == "stopped"
     assert json.loads(end[0]["attrs"])["error"] == "interrupted"
     # the counts are the ledger's: every call that ran is recorded, wherever Ctrl-C landed
