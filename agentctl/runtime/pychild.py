@@ -105,6 +105,15 @@ def _load(target: str) -> Any:
 
 
 def main() -> None:
+    try:
+        _main()
+    except (BrokenPipeError, ConnectionResetError, EOFError, KeyboardInterrupt):
+        # the parent went away (the run was stopped or interrupted): nobody is left to
+        # tell, and a traceback on the shared stderr would only confuse the user's terminal
+        os._exit(1)
+
+
+def _main() -> None:
     # the protocol keeps the original stdin/stdout; the agent's print() goes to stderr
     rx = os.fdopen(os.dup(0), "r", encoding="utf-8")
     tx = os.fdopen(os.dup(1), "w", encoding="utf-8")
