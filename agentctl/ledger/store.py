@@ -140,7 +140,7 @@ class Ledger:
                 return str(row[0])
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for stmt in _statements(schema.ALL):
+            for stmt in schema.statements(schema.ALL):
                 conn.execute(stmt)
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', ?)",
@@ -660,16 +660,3 @@ def _chain(
                 edc.append((seq, c, ts, principal))
             classes.update(dcs)
     return rows, payloads, edc, classes
-
-
-def _statements(script: str) -> list[str]:
-    """Split our own DDL (no string literals with ';' inside a statement, except triggers)."""
-    out: list[str] = []
-    buf = ""
-    for part in script.split(";"):
-        buf += part + ";"
-        if sqlite3.complete_statement(buf):
-            if buf.strip(" \n;"):
-                out.append(buf.strip())
-            buf = ""
-    return out
