@@ -37,3 +37,15 @@ def ledger_path(root: Path) -> Path:
                 value = got
                 break
     return resolve(root, value)
+
+
+# the files that live beside a ledger: SQLite's own, and the locks the runtime takes on it
+COMPANIONS = ("-wal", "-shm", "-journal")
+LOCK_KINDS = ("rate", "budget", "contract")
+
+
+def lock_path(ledger: Path, kind: str, name: str) -> Path:
+    """The lock file of one rate limit (a connector), per-day budget (a charter) or
+    contract ceiling, beside the ledger it guards: `<ledger>.<kind>-<name>.lock`."""
+    assert kind in LOCK_KINDS, kind
+    return ledger.with_name(f"{ledger.name}.{kind}-{name}.lock")

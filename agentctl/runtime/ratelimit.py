@@ -43,8 +43,9 @@ class RateGate:
         self._locks: dict[str, _Lock] = {}
 
     def lock_path(self, connector: str) -> Path:
-        path = self.writer.ledger.path
-        return path.with_name(f"{path.name}.rate-{connector}.lock")
+        from agentctl.ledger.location import lock_path
+
+        return lock_path(self.writer.ledger.path, "rate", connector)
 
     @contextlib.contextmanager
     def slot(self, connector: str, per: _dt.timedelta) -> Iterator[int]:

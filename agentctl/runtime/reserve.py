@@ -34,8 +34,9 @@ class ReserveGate:
         self._locks: dict[str, _Lock] = {}
 
     def lock_path(self, what: str, name: str) -> Path:
-        path = self.writer.ledger.path
-        return path.with_name(f"{path.name}.{what}-{name}.lock")
+        from agentctl.ledger.location import lock_path
+
+        return lock_path(self.writer.ledger.path, what, name)
 
     def charter_day(self, principal: str) -> CharterDay:
         """The charter's day as committed now. No flush: this run's own steps are the
