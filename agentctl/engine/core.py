@@ -23,8 +23,8 @@ from agentctl.engine.compiled import CompiledPolicy, Role
 from agentctl.engine.events import Event, doubles_in_place, format_ts
 from agentctl.engine.fastpath import Fallback, Fast
 from agentctl.engine.state import MAX_KEYS, KeyState, PolicyState
+from agentctl.model import schemas
 from agentctl.model.types import format_duration, format_usd
-from agentctl.runtime import schemas
 
 OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
 SUPPRESS_REASONS = ("cooldown", "bound", "budget", "paused")

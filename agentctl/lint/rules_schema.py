@@ -14,7 +14,7 @@ E = Severity.ERROR
 
 
 def _schema_error(schema: dict[str, Any]) -> str | None:
-    from agentctl.runtime.schemas import schema_error
+    from agentctl.model.schemas import schema_error
 
     return schema_error(schema)
 

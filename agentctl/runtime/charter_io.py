@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from agentctl.errors import ConfigError, UsageError
+from agentctl.model import schemas
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
-from agentctl.runtime import schemas
 from agentctl.runtime.errors import Denied
 
 

@@ -27,9 +27,10 @@ from agentctl.ledger import (
 )
 from agentctl.ledger.clock import MARK
 from agentctl.ledger.store import LedgerWriteError
+from agentctl.model import schemas
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
-from agentctl.runtime import charter_io, schemas
+from agentctl.runtime import charter_io
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
 from agentctl.runtime.guard import Guard, Want
 from agentctl.runtime.ratelimit import RateGate
