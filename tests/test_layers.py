@@ -67,6 +67,13 @@ def test_the_engine_does_not_import_lint() -> None:
     assert _edges("agentctl.engine", "agentctl.lint") == []
 
 
+def test_the_pure_core_does_not_import_the_shell() -> None:
+    """The model, the engine and the diff decide; the runtime and the ledger act."""
+    for core in ("agentctl.model", "agentctl.engine", "agentctl.diff"):
+        for shell in ("agentctl.runtime", "agentctl.ledger", "agentctl.cli"):
+            assert _edges(core, shell) == [], (core, shell)
+
+
 def test_only_the_cli_imports_typer_or_rich() -> None:
     bad = [
         e
