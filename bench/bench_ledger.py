@@ -24,7 +24,7 @@ from run import Row
 
 from agentctl.ledger import Ledger, LedgerEvent, format_ts
 from agentctl.ledger import schema as _schema
-from agentctl.ledger.store import _statements
+from agentctl.ledger.schema import statements as _statements
 
 AGENTS = [f"agent-{i:02d}" for i in range(40)]
 CLASSES = ["pii.ssn", "pii.email", "pii.address", "finance.card", "health.record", "internal"]
