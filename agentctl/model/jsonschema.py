@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from agentctl.model.kinds import KINDS, REGISTRY, Document, OneOf, kind_named
+from agentctl.model.kinds import KINDS, REGISTRY, OneOf, kind_named
 from agentctl.model.types import format_duration
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -412,8 +412,3 @@ def _check_draft_07(node: Any, path: str = "#") -> None:
                     _check_draft_07(v, f"{path}/{key}/{k}")
             else:
                 _check_draft_07(value, f"{path}/{key}")
-
-
-def document_models() -> dict[str, type[Document]]:
-    """stem → model, for callers that validate with the models beside the schemas."""
-    return {stem: KINDS[kind] for stem, kind in STEMS.items()}
