@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, get_args
+from typing import ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -528,18 +528,3 @@ def kind_named(text: str, among: list[str] | None = None) -> str | None:
 
 # The reference prefix of each kind (`role/…`, `evalsuite/…`).
 REF_PREFIX: dict[str, str] = {kind: kind.lower() for kind in KINDS}
-
-AnyDoc = (
-    RoleDoc
-    | ConnectorDoc
-    | CharterDoc
-    | PolicyDoc
-    | ContractDoc
-    | EvalSuiteDoc
-    | ScenarioDoc
-    | WorkspaceDoc
-)
-
-
-def spec_of(doc: Document) -> Any:
-    return getattr(doc, "spec", None)
