@@ -1,7 +1,7 @@
 # Routine work. Everything goes through dev.py, which needs only Python 3.11.
 PY ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help demo test lint format bench bench-agt ci clean
+.PHONY: help demo test lint format docs bench bench-agt ci clean
 
 help:  ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ lint:  ## ruff (check + format --check) and mypy --strict
 
 format:  ## Format the code with ruff
 	$(PY) dev.py venv && .venv/bin/ruff format agentctl tests bench dev.py && .venv/bin/ruff check --fix agentctl tests bench dev.py
+
+docs:  ## Regenerate docs/schemas/ and docs/kinds.md from the models
+	$(PY) dev.py venv && .venv/bin/agentctl schema --out docs/schemas && .venv/bin/agentctl schema --docs > docs/kinds.md
 
 bench:  ## Print the performance table (ratios measured in one run)
 	$(PY) dev.py bench

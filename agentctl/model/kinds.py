@@ -105,7 +105,9 @@ class HttpTransport(Strict):
 class Transport(OneOf):
     WHAT = "a transport"
 
-    python: str | None = Field(None, description="package.module:function")
+    python: str | None = Field(
+        None, description="a Python callable, package.module:function, found on python_path"
+    )
     command: list[str] | None = Field(None, description="a command speaking JSON lines")
     http: HttpTransport | None = None
     fixture: str | None = Field(None, description="recorded responses (JSONL), workspace path")
@@ -154,7 +156,9 @@ class Runtime(OneOf):
     WHAT = "a runtime"
     OTHER = frozenset({"env", "isolation", "sandbox", "max_line_bytes"})
 
-    python: str | None = Field(None, description="package.module:function")
+    python: str | None = Field(
+        None, description="a Python callable, package.module:function, found on python_path"
+    )
     command: list[str] | None = None
     model: ModelRuntime | None = None
     env: dict[str, str] = Field(default_factory=dict)
@@ -362,7 +366,9 @@ class Expectation(Strict):
 
 class ScenarioSpec(Strict):
     events: str = Field(description="JSONL (optionally .gz) of events, relative to this file")
-    policies: list[str] = Field(default_factory=list, description="empty: all policies")
+    policies: list[str] = Field(
+        default_factory=list, description="names of the policies to replay; empty: all policies"
+    )
     expect: list[Expectation] = Field(default_factory=list)
 
 
