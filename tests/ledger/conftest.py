@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
+from support import LEDGER_T0, ledger_ts, sid, tid
 
-from agentctl.ledger import Ledger, LedgerEvent, format_ts
+from agentctl.ledger import Ledger, LedgerEvent
 
-T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+T0 = LEDGER_T0
 NOW = "2026-03-08T12:00:00+00:00"  # AGENTCTL_NOW for CLI tests: a week after T0
-
-
-def ts(seconds: float) -> str:
-    return format_ts(T0 + dt.timedelta(seconds=seconds))
-
-
-def tid(n: int) -> str:
-    return f"{n:032x}"
-
-
-def sid(n: int) -> str:
-    return f"{n:016x}"
+ts = ledger_ts  # data.ts(seconds), data.tid(n), data.sid(n): the builders of support.py
 
 
 def run_events(

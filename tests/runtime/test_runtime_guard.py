@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
+from support import contract
 
 from agentctl.runtime.errors import Denied, Stopped
 from agentctl.runtime.guard import ZERO, Counters, Guard, Want
@@ -138,19 +139,16 @@ def test_budgets_are_hard_stops(
     assert g.used.tool_calls <= 25
 
 
-CONTRACTS = """\
-apiVersion: agentctl/v1
-kind: Contract
-metadata: {name: c1, owner: role/ops}
-spec:
-  consumer: charter/asker
-  provider: charter/helper
-  scopes: [sys.read]
-  valid: {from: 2026-01-01, until: 2026-12-31}
-  cost_ceiling: {per_request_usd: 0.015}
-  sla: {latency: 1m, field_coverage: 1.0, fields: [answer, source], success_rate: 0.99}
-  on_breach: {escalate: role/ops}
-"""
+SLA = {"latency": "1m", "field_coverage": 1.0, "fields": ["answer", "source"], "success_rate": 0.99}
+CONTRACTS = contract(
+    "c1", cost_ceiling={"per_request_usd": 0.015}, sla=SLA, on_breach={"escalate": "role/ops"}
+)
+DAILY = contract(  # the same, with a daily ceiling
+    "c1",
+    cost_ceiling={"per_request_usd": 0.015, "per_day_usd": 0.05},
+    sla=SLA,
+    on_breach={"escalate": "role/ops"},
+)
 
 
 def test_contract_checks(ws: Ws) -> None:
@@ -181,7 +179,7 @@ def test_contract_daily_ceiling(ws: Ws) -> None:
     ws.add(
         charter("asker", tools="[sys.read]", budget="{per_run: {usd: 0.5}}"),
         charter("helper", tools="[sys.read]"),
-        CONTRACTS.replace("per_request_usd: 0.015", "per_request_usd: 0.015, per_day_usd: 0.05"),
+        DAILY,
     )
     g = guard(ws, "asker")
     found = g.check_ask("charter/helper", 0.0)
