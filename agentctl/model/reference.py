@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import annotated_types
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 from pydantic.fields import FieldInfo
 
 from agentctl.model import types as t
@@ -209,7 +209,7 @@ def _type(a: Any) -> str:
         return f"[{a.__name__}](#{a.__name__.lower()})"
     if a in _PLAIN:
         return _PLAIN[a]
-    if getattr(a, "__name__", "") == "JsonValue" or str(a).endswith("JsonValue"):
+    if a is JsonValue:
         return "any JSON value"
     raise TypeError(f"no reference text for the type {a!r}")  # a new type: name it above
 
