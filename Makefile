@@ -12,7 +12,7 @@ demo:  ## Lint the bundled example workspace and show what it holds
 test:  ## Run the full test suite
 	$(PY) dev.py test
 
-lint:  ## ruff (check + format --check) and mypy --strict
+lint:  ## ruff (check + format --check), mypy --strict on agentctl, mypy relaxed on tests
 	$(PY) dev.py lint
 
 format:  ## Format the code with ruff

@@ -46,6 +46,7 @@ def test_ci_runs_the_test_command_the_readme_gives(tmp_path: Path) -> None:
     ]
     assert f"{py} -m ruff check agentctl tests bench dev.py" in ci
     assert f"{py} -m mypy agentctl" in ci
+    assert f"{py} -m mypy --config-file tests/mypy.ini" in ci
     assert not (tmp_path / "bin").exists()  # a dry run installs nothing
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import LEDGER_T0, ledger_ts, sid, tid
@@ -29,7 +30,7 @@ def run_events(
     """One run of `charter`: a model call, a tool call touching pii.ssn, maybe a denial, an
     escalation and a request to another agent under a contract."""
     t, root = tid(n), sid(n * 100)
-    common = {"trace_id": t, "principal": charter, "principal_version": version}
+    common: dict[str, Any] = {"trace_id": t, "principal": charter, "principal_version": version}
     evs = [
         LedgerEvent(
             kind="run_start",
@@ -165,7 +166,7 @@ def sample_ledger(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def data():  # type: ignore[no-untyped-def]
+def data():
     """This module, so tests reach its helpers without importing a conftest by name."""
     import sys
 

@@ -141,7 +141,7 @@ def test_writer_flushes_when_the_block_raises(tmp_path: Path) -> None:
         ({"kind": ""}, "without a kind"),
     ],
 )
-def test_malformed_events_are_refused_before_writing(tmp_path: Path, change, message) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_events_are_refused_before_writing(tmp_path: Path, change, message) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         with pytest.raises(ValueError, match=message):
             led.append([ledger_event(span=1, at=0), ledger_event(span=2, at=1, **change)])
@@ -150,7 +150,7 @@ def test_malformed_events_are_refused_before_writing(tmp_path: Path, change, mes
             led.writer().add(ledger_event(span=2, at=1, **change))
 
 
-def test_daily_totals(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_daily_totals(tmp_path: Path, data) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         led.append(data.sample_events())
         day1 = led.daily_totals("replenishment-planner", data.ts(0), data.ts(86400))
@@ -224,7 +224,7 @@ def test_ledger_redacts_bearer_tokens_itself(tmp_path: Path) -> None:
         max_leaves=12,
     )
 )
-def test_any_json_payload_round_trips_and_verifies(tmp_path_factory, value) -> None:  # type: ignore[no-untyped-def]
+def test_any_json_payload_round_trips_and_verifies(tmp_path_factory, value) -> None:
     path = tmp_path_factory.mktemp("p") / "l.db"
     with Ledger.open(path) as led:
         led.append([ledger_event(input=value, attrs={"v": value})])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from rt_helpers import NOW, WORKER, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
 from support import contract
@@ -16,7 +17,7 @@ def steps(*s: tuple[str, str, object]) -> dict[str, object]:
     return {"steps": [list(x) for x in s]}
 
 
-def denials(ws: Ws) -> list[dict[str, object]]:
+def denials(ws: Ws) -> list[dict[str, Any]]:
     return [{**e, "attrs": json.loads(e["attrs"])} for e in ws.events("denial")]
 
 

@@ -196,7 +196,7 @@ def test_contract_daily_ceiling(ws: Ws) -> None:
         assert isinstance(d, Denied) and not isinstance(d, Stopped)
         assert d.rule == "contract-ceiling"
         assert d.attrs["contract"] == "c1" and d.attrs["period"] == "day"
-    assert d.message == (
+    assert isinstance(d, Denied) and d.message == (
         "contract/c1 has reached its daily cost ceiling: $0.07 of $0.05 spent on 2026-11-25"
     )
     g.used.usd = Decimal("0.495")  # the consumer's own budget binds first
