@@ -234,8 +234,11 @@ def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
 def test_success_rate_and_coverage_are_rates_over_the_day(ws: Ws) -> None:
     """A failure within the rate's allowance is not a miss; one that brings the day's rate
     under it is; a success never is. Field coverage likewise, over the day's answers."""
-    loose = CONTRACTS.replace("field_coverage: 1.0", "field_coverage: 0.9").replace(
-        "success_rate: 0.99", "success_rate: 0.95"
+    loose = contract(
+        "c1",
+        cost_ceiling={"per_request_usd": 0.015},
+        sla={**SLA, "field_coverage": 0.9, "success_rate": 0.95},
+        on_breach={"escalate": "role/ops"},
     )
     ws.add(charter("asker"), charter("helper"), loose)
     c = ws.workspace().get("contract/c1").doc
