@@ -3,13 +3,14 @@
 
     python3.11 dev.py demo    # the main job on the bundled example workspace
     python3.11 dev.py test    # the full test suite
-    python3.11 dev.py lint    # ruff + mypy
+    python3.11 dev.py lint    # ruff + mypy (agentctl strict, tests relaxed)
     python3.11 dev.py bench   # the performance table (bench/)
     python3.11 dev.py ci      # what .ci/run does: install from scratch, test, lint, bench smoke
                               # (and bubblewrap, when root with apt-get: sandbox tests)
 
 Each creates .venv (or the folder in $AGENTCTL_VENV) when it is missing or when
-pyproject.toml changed since it was installed.
+pyproject.toml changed since it was installed. With AGENTCTL_DEV_DRY_RUN=1 a verb prints
+the commands it would run (`+ cmd`), runs none and installs nothing (tests/test_docs.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ STAMP = VENV / ".agentctl-installed"
 
 # The test command. README.md and .ci/run both run exactly this.
 TEST_CMD = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+DRY_RUN = os.environ.get("AGENTCTL_DEV_DRY_RUN") == "1"
 
 
 def say(msg: str) -> None:
@@ -36,12 +38,17 @@ def say(msg: str) -> None:
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    if DRY_RUN:
+        print("+ " + " ".join(str(c) for c in cmd), flush=True)
+        return
     result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
 
 def ensure_venv() -> None:
+    if DRY_RUN:
+        return
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == want and PY.exists():
         return
@@ -83,6 +90,9 @@ def demo() -> None:
     first = 0
     for i, (title, args) in enumerate(DEMO):
         say(f"{title}: agentctl {' '.join(args)}")
+        if DRY_RUN:
+            print("+ " + " ".join([agentctl, *args]), flush=True)
+            continue
         code = subprocess.run([agentctl, *args], cwd=ROOT).returncode
         if i == 0:
             first = code
@@ -99,6 +109,7 @@ def lint() -> None:
     run(PY, "-m", "ruff", "check", "agentctl", "tests", "bench", "dev.py")
     run(PY, "-m", "ruff", "format", "--check", "agentctl", "tests", "bench", "dev.py")
     run(PY, "-m", "mypy", "agentctl")
+    run(PY, "-m", "mypy", "--config-file", "tests/mypy.ini")  # the tests, relaxed
 
 
 def bench(extra: list[str]) -> None:

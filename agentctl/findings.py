@@ -96,10 +96,3 @@ def count(findings: Iterable[Finding]) -> dict[str, int]:
     for f in findings:
         out[f.severity.value] += 1
     return out
-
-
-def has_errors(findings: Iterable[Finding], *, strict: bool = False) -> bool:
-    for f in findings:
-        if f.severity is Severity.ERROR or (strict and f.severity is Severity.WARNING):
-            return True
-    return False

@@ -71,12 +71,7 @@ def _root(
 
 def _register() -> None:
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # a command not built yet: leave it out
-                continue
-            raise
+        module = importlib.import_module(module_name)
         group = getattr(module, "app", None)
         if group is not None:
             app.add_typer(group, name=name)

@@ -20,6 +20,9 @@ def command(
     check: bool = typer.Option(
         False, "--check", help="With --out: exit 1 if the files there are stale; write nothing."
     ),
+    docs: bool = typer.Option(
+        False, "--docs", help="Print the reference of every kind and field (Markdown)."
+    ),
     format: str = format_option("schemas"),
 ) -> int:
     """JSON Schemas (draft-07) of the kinds, for editors and other validators.
@@ -28,6 +31,8 @@ def command(
     <kind>.schema.json for every kind, plus agentctl.schema.json, which accepts
     any document by its kind. Point an editor at one with a first line like
     # yaml-language-server: $schema=docs/schemas/charter.schema.json
+    With --docs, print docs/kinds.md: every kind and field, with its type,
+    default and description.
 
     Example: agentctl schema --out docs/schemas
     """
@@ -35,6 +40,13 @@ def command(
     from agentctl.model import jsonschema as js
 
     check_format(format, "schemas")
+    if docs:
+        if kind is not None or out is not None:
+            raise UsageError("--docs prints the whole reference: drop KIND and --out")
+        from agentctl.model import reference
+
+        emit(reference.render())
+        return ExitCode.OK
     stem = None
     if kind is not None:
         stem = js.kind_of(kind)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -33,7 +32,6 @@ KINDS = (
     "erase",
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
 )
-STATUSES = ("ok", "error", "denied", "stopped")
 
 GENESIS = b"\x00" * 32  # the "previous hash" of the first row
 REDACTED = "[REDACTED]"
@@ -324,10 +322,8 @@ def canonical(row: tuple[Any, ...]) -> bytes:
     """The bytes a row's hash covers: a JSON object of the CHAINED columns, keys sorted.
 
     `row` holds the values in CHAINED order; attrs and data_classes are their stored JSON
-    text, so a verifier needs no JSON parser, only the column values.
+    text, so a verifier needs no JSON parser, only the column values. The hot loops
+    (store._chain, verify._walk) inline this same expression; the row's hash is
+    sha256(prev_hash || canonical(row)).
     """
     return orjson.dumps(dict(zip(CHAINED, row, strict=True)))
-
-
-def chain_hash(prev: bytes, row: tuple[Any, ...]) -> bytes:
-    return hashlib.sha256(prev + canonical(row)).digest()

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from agentctl.ledger import clock, erasure, merkle, schema
-from agentctl.ledger.record import CHAINED, GENESIS
+from agentctl.ledger.record import CHAINED, GENESIS, canonical
 from agentctl.ledger.store import Ledger
 
 # integrity_check lists at most this many errors: the first few name the damaged object
@@ -135,7 +135,7 @@ def _classify_changed(conn: sqlite3.Connection, row: tuple[Any, ...], seq: int) 
 def _rehash(prev_hex: Any, chained: list[Any] | tuple[Any, ...]) -> str | None:
     try:
         prev = bytes.fromhex(prev_hex)
-        body = orjson.dumps(dict(zip(CHAINED, chained, strict=True)))
+        body = canonical(tuple(chained))
     except (TypeError, ValueError, orjson.JSONEncodeError):
         return None
     return hashlib.sha256(prev + body).hexdigest()

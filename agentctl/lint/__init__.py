@@ -17,7 +17,6 @@ from agentctl.lint.registry import (
     LintContext,
     Rule,
     finding,
-    finding_at,
     loader_rule,
     rule,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "Rule",
     "all_rules",
     "finding",
-    "finding_at",
     "iter_refs",
     "loader_rule",
     "rule",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from agentctl.findings import Finding, Location, Severity
+from agentctl.findings import Finding, Severity
 from agentctl.model.index import Resource, Workspace
 from agentctl.positions import key_path
 
@@ -70,7 +70,3 @@ def finding(
     sev = severity or RULES[rule_id].severity
     keypath = key_path(path) if path else None
     return Finding(rule_id, sev, message, res.location(*path, key=key), hint, keypath, res.ref)
-
-
-def finding_at(rule_id: str, location: Location, message: str, hint: str | None = None) -> Finding:
-    return Finding(rule_id, RULES[rule_id].severity, message, location, hint)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -223,9 +222,6 @@ class Workspace:
 
     def granted_operations(self, charter: CharterDoc) -> list[OperationRef]:
         return [p.ref for p in self.effective_permissions(charter).values()]
-
-    def iter_all(self) -> Iterator[Resource[Any]]:
-        yield from self.resources
 
     def summary(self) -> dict[str, int]:
         return {kind: len(table) for kind, table in sorted(self.by_kind.items())}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, get_args
+from typing import ClassVar, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -105,7 +105,9 @@ class HttpTransport(Strict):
 class Transport(OneOf):
     WHAT = "a transport"
 
-    python: str | None = Field(None, description="package.module:function")
+    python: str | None = Field(
+        None, description="a Python callable, package.module:function, found on python_path"
+    )
     command: list[str] | None = Field(None, description="a command speaking JSON lines")
     http: HttpTransport | None = None
     fixture: str | None = Field(None, description="recorded responses (JSONL), workspace path")
@@ -154,7 +156,9 @@ class Runtime(OneOf):
     WHAT = "a runtime"
     OTHER = frozenset({"env", "isolation", "sandbox", "max_line_bytes"})
 
-    python: str | None = Field(None, description="package.module:function")
+    python: str | None = Field(
+        None, description="a Python callable, package.module:function, found on python_path"
+    )
     command: list[str] | None = None
     model: ModelRuntime | None = None
     env: dict[str, str] = Field(default_factory=dict)
@@ -362,7 +366,9 @@ class Expectation(Strict):
 
 class ScenarioSpec(Strict):
     events: str = Field(description="JSONL (optionally .gz) of events, relative to this file")
-    policies: list[str] = Field(default_factory=list, description="empty: all policies")
+    policies: list[str] = Field(
+        default_factory=list, description="names of the policies to replay; empty: all policies"
+    )
     expect: list[Expectation] = Field(default_factory=list)
 
 
@@ -528,18 +534,3 @@ def kind_named(text: str, among: list[str] | None = None) -> str | None:
 
 # The reference prefix of each kind (`role/…`, `evalsuite/…`).
 REF_PREFIX: dict[str, str] = {kind: kind.lower() for kind in KINDS}
-
-AnyDoc = (
-    RoleDoc
-    | ConnectorDoc
-    | CharterDoc
-    | PolicyDoc
-    | ContractDoc
-    | EvalSuiteDoc
-    | ScenarioDoc
-    | WorkspaceDoc
-)
-
-
-def spec_of(doc: Document) -> Any:
-    return getattr(doc, "spec", None)

@@ -216,7 +216,6 @@ def _ref(kind: str) -> Any:
 RoleRef = _ref("role")
 CharterRef = _ref("charter")
 SuiteRef = _ref("evalsuite")
-ConnectorRef = _ref("connector")
 
 SCOPE_PATTERN = r"^[a-z0-9][-a-z0-9_]*(\.[-a-z0-9_*]+)+$"
 _SCOPE = re.compile(SCOPE_PATTERN)

@@ -250,11 +250,6 @@ class Guard:
             usd.append((self.usd_ceiling - self.used.usd, "request"))
         return tokens, usd
 
-    def tokens_left(self) -> int | None:
-        """The most tokens a model call may still spend (run and day), or None: unbounded."""
-        tokens, _ = self._left()
-        return max(0, min(t for t, _p in tokens)) if tokens else None
-
     def model_max_tokens(
         self, configured: int | None, usd_per_1k_output: Decimal
     ) -> int | Denied | None:

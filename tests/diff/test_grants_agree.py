@@ -51,7 +51,7 @@ def _doc(kind: str, name: str, spec: dict[str, Any], owner: bool = True) -> str:
     return json.dumps({"apiVersion": "agentctl/v1", "kind": kind, "metadata": meta, "spec": spec})
 
 
-def _workspace(conns: list[dict[str, tuple[str, str]]], a: list[str], b: list[str], c: list[str]):  # type: ignore[no-untyped-def]
+def _workspace(conns: list[dict[str, tuple[str, str]]], a: list[str], b: list[str], c: list[str]):
     docs = [
         ("agentctl.yaml", _doc("Workspace", "w", {}, owner=False)),
         ("roles.yaml", _doc("Role", "ops", {"members": ["a@example.com"]}, owner=False)),
@@ -108,6 +108,6 @@ def test_lint_guard_contracts_and_diff_agree_on_every_grant(
     assert consumer is not None
     asked = Guard(ws, consumer, TODAY).check_ask("charter/provider", 0.0)
     guard_refuses = isinstance(asked, Denied) and asked.rule == "contract-scope"
-    report = run_lint(ws, [], TODAY, files=1)
-    lint_refuses = any(f.code == "contract-scope-not-held" for f in report.findings)
+    linted = run_lint(ws, [], TODAY, files=1)
+    lint_refuses = any(f.code == "contract-scope-not-held" for f in linted.findings)
     assert guard_refuses == lint_refuses, (contract_scopes, provider_tools, ops0, ops1)

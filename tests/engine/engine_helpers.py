@@ -5,27 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from support import APPROVAL_ROLES, docs, role
+
 from agentctl.engine import Decision, Engine, build, parse_line
 from agentctl.engine.events import Event
 from agentctl.model.index import Workspace
 from agentctl.workspace.loader import Source, SourceFile, build_workspace
 
-ROLES = """
-apiVersion: agentctl/v1
-kind: Role
-metadata: {name: store-manager}
-spec: {approves: {max_usd: 5000}, reports_to: role/finance-director}
----
-apiVersion: agentctl/v1
-kind: Role
-metadata: {name: finance-director}
-spec: {approves: {max_usd: 250000}}
----
-apiVersion: agentctl/v1
-kind: Role
-metadata: {name: clerk}
-spec: {reports_to: role/store-manager}
-"""
+ROLES = docs(APPROVAL_ROLES, role("clerk", reports_to="role/store-manager"))
 
 CHARTER = """
 apiVersion: agentctl/v1

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from support import REPO, agentctl_bin, write
 
+from agentctl.render.envelope import FORMAT_VERSION
+
 # Dates the example must be clean on: the first recorded event, the day it was written,
 # and the last day before its 90-day credentials (issued 2026-11-01, expiring 2027-01-30)
 # enter lint's 14-day warning. Rotating them is part of keeping the example true to life.
@@ -94,7 +96,7 @@ def test_lint_is_clean(cli: Any, today: str) -> None:
     ]
     assert problems == []
     assert data["_exit"] == 0
-    assert data["format_version"] == 1
+    assert data["format_version"] == FORMAT_VERSION
 
 
 def test_lint_has_no_info_findings(cli: Any) -> None:

@@ -30,7 +30,7 @@ def kinds_in(root: Path) -> dict[str, list[str]]:
     return out
 
 
-def test_init_creates_a_workspace_that_lints_clean(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_init_creates_a_workspace_that_lints_clean(tmp_path: Path, cli) -> None:
     ws = tmp_path / "support-agents"
     r = cli("init", ws)
     assert r.exit_code == 0, r.stderr
@@ -69,7 +69,7 @@ def test_the_installed_agentctl_inits_and_lints_in_a_subprocess(tmp_path: Path) 
     assert json.loads(p.stdout)["summary"]["findings"] == {"error": 0, "warning": 0, "info": 0}
 
 
-def test_the_workspace_lints_clean_from_git_too(git_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_workspace_lints_clean_from_git_too(git_repo: Path, cli) -> None:
     assert cli("init", git_repo, "--name", "governed").exit_code == 0
     commit_all(git_repo, "agentctl init")
     r = cli("lint", "-w", git_repo, "--rev", "HEAD", "--strict")
@@ -77,7 +77,7 @@ def test_the_workspace_lints_clean_from_git_too(git_repo: Path, cli) -> None:  #
     assert "Workspace governed at HEAD" in r.stdout
 
 
-def test_every_yaml_file_has_a_modeline_that_resolves_and_validates(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_every_yaml_file_has_a_modeline_that_resolves_and_validates(tmp_path: Path, cli) -> None:
     assert cli("init", tmp_path).exit_code == 0
     files = sorted(tmp_path.rglob("*.yaml"))
     assert len(files) >= 9
@@ -96,12 +96,12 @@ def test_every_yaml_file_has_a_modeline_that_resolves_and_validates(tmp_path: Pa
             assert not errors, f"{rel}: {errors}"
 
 
-def test_the_schemas_written_are_the_current_ones(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_schemas_written_are_the_current_ones(tmp_path: Path, cli) -> None:
     assert cli("init", tmp_path).exit_code == 0
     assert cli("schema", "--out", tmp_path / "schemas", "--check").exit_code == 0
 
 
-def test_refuses_to_overwrite_without_force(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_to_overwrite_without_force(tmp_path: Path, cli) -> None:
     (tmp_path / "agentctl.yaml").write_text("# mine\n")
     r = cli("init", tmp_path)
     assert r.exit_code == 2
@@ -113,7 +113,7 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, cli) -> None:  # typ
     assert (tmp_path / "agentctl.yaml").read_text() == "# mine\n"
 
 
-def test_a_second_init_lists_the_clashes_and_force_overwrites(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_init_lists_the_clashes_and_force_overwrites(tmp_path: Path, cli) -> None:
     assert cli("init", tmp_path).exit_code == 0
     (tmp_path / "charters" / "roles.yaml").write_text("# edited\n")
     r = cli("init", tmp_path)
@@ -131,13 +131,13 @@ def test_a_second_init_lists_the_clashes_and_force_overwrites(tmp_path: Path, cl
     assert cli("lint", "-w", tmp_path, "--strict").exit_code == 0
 
 
-def test_other_files_in_the_folder_are_left_alone(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_other_files_in_the_folder_are_left_alone(tmp_path: Path, cli) -> None:
     (tmp_path / "README.md").write_text("hello\n")
     assert cli("init", tmp_path).exit_code == 0
     assert (tmp_path / "README.md").read_text() == "hello\n"
 
 
-def test_name_option_and_default_name(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_name_option_and_default_name(tmp_path: Path, cli) -> None:
     assert cli("init", tmp_path / "a", "--name", "claims-ops").exit_code == 0
     assert "  name: claims-ops\n" in (tmp_path / "a" / "agentctl.yaml").read_text()
     assert cli("init", tmp_path / "My Agents!").exit_code == 0
@@ -149,7 +149,7 @@ def test_name_option_and_default_name(tmp_path: Path, cli) -> None:  # type: ign
     assert not (tmp_path / "b").exists()
 
 
-def test_a_file_is_not_a_folder(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_is_not_a_folder(tmp_path: Path, cli) -> None:
     (tmp_path / "f").write_text("")
     r = cli("init", tmp_path / "f")
     assert (
@@ -182,7 +182,7 @@ def test_scaffold_is_pure_and_dated_from_today() -> None:
     assert f"until: {DAY + timedelta(days=365)}" in files["policies/triage-reply.yaml"]
 
 
-def test_the_dates_matter_lint_sees_them_expire(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_dates_matter_lint_sees_them_expire(tmp_path: Path, cli) -> None:
     assert cli("init", tmp_path).exit_code == 0
     later = (date.today() + timedelta(days=120)).isoformat()
     r = cli("lint", "-w", tmp_path, "--today", later)
@@ -201,7 +201,7 @@ def test_the_data_files_parse() -> None:
     assert all({"ts", "type"} <= set(e) for e in events)
 
 
-def test_the_scenario_passes_in_the_simulator(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_scenario_passes_in_the_simulator(tmp_path: Path, cli) -> None:
     assert cli("init", tmp_path).exit_code == 0
     r = cli("simulate", "-w", tmp_path)
     assert r.exit_code == 0, r.stdout + r.stderr

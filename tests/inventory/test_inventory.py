@@ -25,7 +25,7 @@ def widest(text: str) -> int:
     return max(len(line) for line in text.splitlines())
 
 
-def test_text_snapshot(cli, snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_text_snapshot(cli, snapshot) -> None:
     r = cli("inventory", "-w", WS)
     assert r.exit_code == 0
     assert widest(r.stdout) <= 80
@@ -38,7 +38,7 @@ def test_text_snapshot(cli, snapshot) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_json_snapshot(cli, snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_json_snapshot(cli, snapshot) -> None:
     r = cli("inventory", "-w", WS, "--format", "json")
     assert r.exit_code == 0
     data = json.loads(r.stdout)
@@ -47,7 +47,7 @@ def test_json_snapshot(cli, snapshot) -> None:  # type: ignore[no-untyped-def]
     assert r.stdout == snapshot
 
 
-def test_facts(cli) -> None:  # type: ignore[no-untyped-def]
+def test_facts(cli) -> None:
     data = json.loads(cli("inventory", "-w", WS, "-f", "json").stdout)
     facts = {r["ref"]: r["fact"] for r in data["resources"]}
     assert facts["charter/order-bot"] == "command · 2 scopes · $0.125/run"
@@ -68,7 +68,7 @@ def test_facts(cli) -> None:  # type: ignore[no-untyped-def]
     assert details["evalsuite/summarizer-smoke"]["cases"] is None
 
 
-def test_every_example_resource_is_listed_at_its_place(cli) -> None:  # type: ignore[no-untyped-def]
+def test_every_example_resource_is_listed_at_its_place(cli) -> None:
     """The repository's example workspace: whatever exists, listed once, where it is."""
     lint = json.loads(cli("lint", "-w", REPO, "-f", "json", "--today", "2026-11-25").stdout)
     r = cli("inventory", "-w", REPO, "-f", "json")
@@ -85,7 +85,7 @@ def test_every_example_resource_is_listed_at_its_place(cli) -> None:  # type: ig
 
 
 @pytest.mark.parametrize("spelling", ["charter", "Charters", "CHARTER"])
-def test_one_kind(cli, spelling: str) -> None:  # type: ignore[no-untyped-def]
+def test_one_kind(cli, spelling: str) -> None:
     r = cli("inventory", spelling, "-w", WS)
     assert r.exit_code == 0
     assert r.stdout.startswith("Workspace inv-demo: 2 resources in 1 file\n\nCharters (2)\n")
@@ -98,14 +98,14 @@ def test_kind_aliases() -> None:
     assert kind_named("workspace") is None
 
 
-def test_unknown_kind_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_kind_is_a_usage_error(cli) -> None:
     r = cli("inventory", "chartr", "-w", WS)
     assert r.exit_code == 2
     assert r.stderr == ("agentctl: error: unknown kind 'chartr'\n  hint: did you mean 'charter'?\n")
     assert cli("inventory", "-w", WS, "-f", "sarif").exit_code == 2
 
 
-def test_an_empty_kind(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_kind(tmp_path: Path, cli) -> None:
     write(
         tmp_path / "agentctl.yaml",
         "apiVersion: agentctl/v1\nkind: Workspace\nmetadata: {name: e}\n",
@@ -116,7 +116,7 @@ def test_an_empty_kind(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-
     assert r.stdout == "Workspace e: 0 resources in 0 files\nNo resources.\n"
 
 
-def test_rev_reads_the_workspace_as_committed(git_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_rev_reads_the_workspace_as_committed(git_repo: Path, cli) -> None:
     shutil.copytree(WS, git_repo, dirs_exist_ok=True)
     commit_all(git_repo, "inventory demo")
     # after the commit: a fourth case in the file, one charter gone
@@ -137,7 +137,7 @@ def test_rev_reads_the_workspace_as_committed(git_repo: Path, cli) -> None:  # t
     assert text.startswith("Workspace inv-demo at HEAD: 12 resources in 6 files\n")
 
 
-def test_colour_only_when_asked_and_never_with_no_color(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_colour_only_when_asked_and_never_with_no_color(cli, monkeypatch) -> None:
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("FORCE_COLOR", "1")
     coloured = cli("inventory", "-w", WS).stdout
@@ -149,7 +149,7 @@ def test_colour_only_when_asked_and_never_with_no_color(cli, monkeypatch) -> Non
     assert "\x1b[" not in cli("--no-color", "inventory", "-w", WS).stdout
 
 
-def test_one_line_a_resource_when_everything_fits(tmp_path: Path, cli, snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_one_line_a_resource_when_everything_fits(tmp_path: Path, cli, snapshot) -> None:
     for rel, text in scaffold("tiny", date(2026, 1, 1)).items():
         if rel.startswith("evals/") or rel == "agentctl.yaml":
             write(tmp_path / rel, text)
@@ -192,7 +192,7 @@ def test_text_always_fits_80_columns(
         assert f"  {name} " in text if len(name) <= 32 else f"  {name[:31]}… " in text
 
 
-def test_errors_that_stop_the_listing_exit_2(git_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_errors_that_stop_the_listing_exit_2(git_repo: Path, tmp_path: Path, cli) -> None:
     shutil.copytree(WS, git_repo, dirs_exist_ok=True)
     commit_all(git_repo, "demo")
     r = cli("inventory", "-w", git_repo, "--rev", "no-such-branch")

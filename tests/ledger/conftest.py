@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+from support import LEDGER_T0, ledger_ts, sid, tid
 
-from agentctl.ledger import Ledger, LedgerEvent, format_ts
+from agentctl.ledger import Ledger, LedgerEvent
 
-T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+T0 = LEDGER_T0
 NOW = "2026-03-08T12:00:00+00:00"  # AGENTCTL_NOW for CLI tests: a week after T0
-
-
-def ts(seconds: float) -> str:
-    return format_ts(T0 + dt.timedelta(seconds=seconds))
-
-
-def tid(n: int) -> str:
-    return f"{n:032x}"
-
-
-def sid(n: int) -> str:
-    return f"{n:016x}"
+ts = ledger_ts  # data.ts(seconds), data.tid(n), data.sid(n): the builders of support.py
 
 
 def run_events(
@@ -40,7 +30,7 @@ def run_events(
     """One run of `charter`: a model call, a tool call touching pii.ssn, maybe a denial, an
     escalation and a request to another agent under a contract."""
     t, root = tid(n), sid(n * 100)
-    common = {"trace_id": t, "principal": charter, "principal_version": version}
+    common: dict[str, Any] = {"trace_id": t, "principal": charter, "principal_version": version}
     evs = [
         LedgerEvent(
             kind="run_start",
@@ -176,7 +166,7 @@ def sample_ledger(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def data():  # type: ignore[no-untyped-def]
+def data():
     """This module, so tests reach its helpers without importing a conftest by name."""
     import sys
 

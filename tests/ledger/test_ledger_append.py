@@ -11,23 +11,11 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import ledger_event
 
-from agentctl.ledger import Ledger, LedgerEvent, new_span_id, new_trace_id, redact
+from agentctl.ledger import Ledger, new_span_id, new_trace_id, redact
 from agentctl.ledger.record import CHAINED
 from agentctl.ledger.verify import verify
-
-
-def _event(data, i: int = 0, **kw) -> LedgerEvent:  # type: ignore[no-untyped-def]
-    base = dict(
-        kind="tool_call",
-        trace_id=data.tid(1),
-        span_id=data.sid(i + 1),
-        parent_span_id=None,
-        ts=data.ts(i),
-        principal="planner",
-    )
-    base.update(kw)
-    return LedgerEvent(**base)  # type: ignore[arg-type]
 
 
 def test_ids_are_w3c_shaped() -> None:
@@ -58,10 +46,10 @@ def test_open_creates_folders_wal_and_schema(tmp_path: Path) -> None:
     } <= names
 
 
-def test_append_chains_rows_and_returns_seqs(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_append_chains_rows_and_returns_seqs(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
-        assert led.append([_event(data, 0), _event(data, 1)]) == [1, 2]
-        assert led.append([_event(data, 2)]) == [3]
+        assert led.append([ledger_event(span=1, at=0), ledger_event(span=2, at=1)]) == [1, 2]
+        assert led.append([ledger_event(span=3, at=2)]) == [3]
         assert led.append([]) == []
         rows = led.conn.execute("SELECT seq, prev_hash, hash FROM events ORDER BY seq").fetchall()
         assert rows[0][1] == "00" * 32
@@ -69,14 +57,14 @@ def test_append_chains_rows_and_returns_seqs(tmp_path: Path, data) -> None:  # t
         assert verify(led).ok
 
 
-def test_hash_is_the_documented_canonical_encoding(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_hash_is_the_documented_canonical_encoding(tmp_path: Path) -> None:
     """docs/ledger.md: sha256(prev 32 bytes || orjson sorted-keys object of CHAINED)."""
     with Ledger.open(tmp_path / "l.db") as led:
         led.append(
             [
-                _event(
-                    data,
-                    0,
+                ledger_event(
+                    span=1,
+                    at=0,
                     input={"b": 1, "a": [1.5, "x"]},
                     cost_usd=1,
                     tokens=3,
@@ -86,7 +74,7 @@ def test_hash_is_the_documented_canonical_encoding(tmp_path: Path, data) -> None
                 )
             ]
         )
-        led.append([_event(data, 1)])
+        led.append([ledger_event(span=2, at=1)])
         cur = led.conn.execute(f"SELECT {', '.join(CHAINED)}, prev_hash, hash FROM events")
         prev = bytes(32)
         for row in cur:
@@ -105,17 +93,17 @@ def test_hash_is_the_documented_canonical_encoding(tmp_path: Path, data) -> None
     assert list(CHAINED) == sorted(CHAINED)
 
 
-def test_same_payload_is_stored_once(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_same_payload_is_stored_once(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
-        led.append([_event(data, i, input={"same": True}) for i in range(5)])
+        led.append([ledger_event(span=i + 1, at=i, input={"same": True}) for i in range(5)])
         assert led.conn.execute("SELECT count(*) FROM payloads").fetchone()[0] == 1
 
 
-def test_writer_batches_by_size_and_flushes_on_exit(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_writer_batches_by_size_and_flushes_on_exit(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         with led.writer(batch=3, max_delay_s=3600) as w:
             for i in range(7):
-                w.add(_event(data, i))
+                w.add(ledger_event(span=i + 1, at=i))
                 # committed in batches: visible to another connection at 3 and 6
                 other = sqlite3.connect(tmp_path / "l.db")
                 seen = other.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -125,20 +113,20 @@ def test_writer_batches_by_size_and_flushes_on_exit(tmp_path: Path, data) -> Non
         assert led.count() == 7
 
 
-def test_writer_flushes_after_max_delay(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_writer_flushes_after_max_delay(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         w = led.writer(batch=1000, max_delay_s=0.05)
-        w.add(_event(data, 0))
+        w.add(ledger_event(span=1, at=0))
         assert led.count() == 0
         time.sleep(0.08)
-        w.add(_event(data, 1))  # the delay is checked on add
+        w.add(ledger_event(span=2, at=1))  # the delay is checked on add
         assert led.count() == 2
 
 
-def test_writer_flushes_when_the_block_raises(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_writer_flushes_when_the_block_raises(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         with pytest.raises(RuntimeError), led.writer(batch=100) as w:
-            w.add(_event(data, 0))
+            w.add(ledger_event(span=1, at=0))
             raise RuntimeError("agent crashed")
         assert led.count() == 1
 
@@ -153,16 +141,16 @@ def test_writer_flushes_when_the_block_raises(tmp_path: Path, data) -> None:  # 
         ({"kind": ""}, "without a kind"),
     ],
 )
-def test_malformed_events_are_refused_before_writing(tmp_path: Path, data, change, message) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_events_are_refused_before_writing(tmp_path: Path, change, message) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         with pytest.raises(ValueError, match=message):
-            led.append([_event(data, 0), _event(data, 1, **change)])
+            led.append([ledger_event(span=1, at=0), ledger_event(span=2, at=1, **change)])
         assert led.count() == 0  # all or nothing
         with pytest.raises(ValueError, match=message):
-            led.writer().add(_event(data, 1, **change))
+            led.writer().add(ledger_event(span=2, at=1, **change))
 
 
-def test_daily_totals(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_daily_totals(tmp_path: Path, data) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         led.append(data.sample_events())
         day1 = led.daily_totals("replenishment-planner", data.ts(0), data.ts(86400))
@@ -207,13 +195,13 @@ def test_redact_secrets_and_bearer_tokens() -> None:
     assert redact("no secrets here", ["", "  "]) == "no secrets here"
 
 
-def test_ledger_redacts_bearer_tokens_itself(tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_ledger_redacts_bearer_tokens_itself(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.db") as led:
         led.append(
             [
-                _event(
-                    data,
-                    0,
+                ledger_event(
+                    span=1,
+                    at=0,
                     input={"auth": "BEARER abc123"},
                     attrs={"header": "Authorization: Bearer tok.en"},
                 )
@@ -236,21 +224,10 @@ def test_ledger_redacts_bearer_tokens_itself(tmp_path: Path, data) -> None:  # t
         max_leaves=12,
     )
 )
-def test_any_json_payload_round_trips_and_verifies(tmp_path_factory, value) -> None:  # type: ignore[no-untyped-def]
-    import datetime as dt
-
-    from agentctl.ledger import format_ts
-
+def test_any_json_payload_round_trips_and_verifies(tmp_path_factory, value) -> None:
     path = tmp_path_factory.mktemp("p") / "l.db"
     with Ledger.open(path) as led:
-        ts = format_ts(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-        led.append(
-            [
-                LedgerEvent(
-                    "tool_call", "1" * 32, "2" * 16, None, ts, "a", input=value, attrs={"v": value}
-                )
-            ]
-        )
+        led.append([ledger_event(input=value, attrs={"v": value})])
         h = led.conn.execute("SELECT input_hash FROM events").fetchone()[0]
         if value is not None:
             assert led.payload(h) == orjson.loads(orjson.dumps(redact(value)))

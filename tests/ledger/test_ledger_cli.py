@@ -13,11 +13,11 @@ from agentctl.render.envelope import envelope
 
 
 @pytest.fixture(autouse=True)
-def _now(monkeypatch: pytest.MonkeyPatch, data) -> None:  # type: ignore[no-untyped-def]
+def _now(monkeypatch: pytest.MonkeyPatch, data) -> None:
     monkeypatch.setenv("AGENTCTL_NOW", data.NOW)
 
 
-def test_verify_intact(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_intact(cli, sample_ledger: Path) -> None:
     r = cli("ledger", "verify", "--ledger", sample_ledger)
     assert r.exit_code == 0, r.stderr
     assert r.stdout.startswith(f"ledger {sample_ledger}\n51 events, chain intact (last seq 51, ")
@@ -25,7 +25,7 @@ def test_verify_intact(cli, sample_ledger: Path) -> None:  # type: ignore[no-unt
     assert j["format_version"] == 1 and j["ok"] is True and j["events"] == 51
 
 
-def test_verify_names_the_changed_row(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_the_changed_row(cli, sample_ledger: Path) -> None:
     conn = sqlite3.connect(sample_ledger)
     conn.execute("DROP TRIGGER events_no_update")
     conn.execute("UPDATE events SET status = 'ok' WHERE seq = 24")
@@ -53,7 +53,7 @@ def test_triggers_refuse_update_and_delete(sample_ledger: Path) -> None:
             conn.execute(sql)
 
 
-def test_checkpoint_then_truncation_is_caught(cli, sample_ledger: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_checkpoint_then_truncation_is_caught(cli, sample_ledger: Path, tmp_path: Path) -> None:
     cp = tmp_path / "audit" / "cp.json"
     r = cli("ledger", "checkpoint", "-l", sample_ledger, "--out", cp)
     assert r.exit_code == 0 and r.stderr == f"checkpoint of 51 events written to {cp}\n"
@@ -83,7 +83,7 @@ def test_checkpoint_then_truncation_is_caught(cli, sample_ledger: Path, tmp_path
 
 def test_later_checkpoints_prove_they_extend_earlier_ones(
     cli, sample_ledger: Path, tmp_path: Path, data
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from agentctl.ledger import checkpoint as cpmod
 
     old = tmp_path / "old.json"
@@ -99,7 +99,7 @@ def test_later_checkpoints_prove_they_extend_earlier_ones(
     assert not cpmod.extends(json.loads(old.read_text()), forged)
 
 
-def test_bad_checkpoint_file(cli, sample_ledger: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_checkpoint_file(cli, sample_ledger: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{\n  nope")
     r = cli("ledger", "verify", "-l", sample_ledger, "-c", bad)
@@ -112,7 +112,7 @@ def test_bad_checkpoint_file(cli, sample_ledger: Path, tmp_path: Path) -> None: 
     )
 
 
-def test_missing_and_non_ledger_files(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_and_non_ledger_files(cli, tmp_path: Path) -> None:
     missing = tmp_path / "nope.db"
     r = cli("ledger", "query", "-l", missing)
     assert r.exit_code == 2
@@ -135,7 +135,7 @@ def test_missing_and_non_ledger_files(cli, tmp_path: Path) -> None:  # type: ign
     assert r.exit_code == 2 and "not an agentctl ledger (it has no ledger tables)" in r.stderr
 
 
-def test_ledger_path_from_the_workspace(cli, tmp_path: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_ledger_path_from_the_workspace(cli, tmp_path: Path, data) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "agentctl.yaml").write_text(
@@ -150,7 +150,7 @@ def test_ledger_path_from_the_workspace(cli, tmp_path: Path, data) -> None:  # t
     assert r.exit_code == 0
 
 
-def test_query_filters(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_query_filters(cli, sample_ledger: Path) -> None:
     r = cli(
         "ledger", "query", "-l", sample_ledger, "--data-class", "ssn", "--since", "7d", "--agents"
     )
@@ -217,7 +217,7 @@ def test_data_class_query_uses_the_index(sample_ledger: Path) -> None:
     assert "edc_class_ts_principal" in plan
 
 
-def test_show_trace_tree(cli, sample_ledger: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_show_trace_tree(cli, sample_ledger: Path, snapshot) -> None:
     r = cli("ledger", "show", "-l", sample_ledger, "0000000000000000000000000000000c")
     assert r.exit_code == 0
     assert all(len(line) <= 80 for line in r.stdout.splitlines())
@@ -228,7 +228,7 @@ def test_show_trace_tree(cli, sample_ledger: Path, snapshot) -> None:  # type: i
     assert r.exit_code == 2 and r.stderr.startswith("agentctl: error: no trace 'ffff' in")
 
 
-def test_report(cli, sample_ledger: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_report(cli, sample_ledger: Path, snapshot) -> None:
     r = cli("ledger", "report", "-l", sample_ledger)
     assert r.exit_code == 0
     assert all(len(line) <= 80 for line in r.stdout.splitlines())
@@ -264,7 +264,7 @@ def test_report(cli, sample_ledger: Path, snapshot) -> None:  # type: ignore[no-
     ]
 
 
-def test_sql_is_read_only(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sql_is_read_only(cli, sample_ledger: Path) -> None:
     r = cli(
         "ledger",
         "sql",
@@ -295,7 +295,7 @@ def test_sql_is_read_only(cli, sample_ledger: Path) -> None:  # type: ignore[no-
     assert j == {**envelope({}), "columns": ["one"], "rows": [{"one": 1}]}
 
 
-def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path, monkeypatch) -> None:
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
     trace = "00000000000000000000000000000001"
     r = cli("ledger", "erase", "-l", sample_ledger, "--trace", trace, "--reason", "GDPR art. 17")
@@ -346,7 +346,7 @@ def test_erase_keeps_the_chain_valid(cli, sample_ledger: Path, monkeypatch) -> N
     assert j["format_version"] == 1 and j["erase_event_seq"] == 54 and j["erased"] == []
 
 
-def test_every_ledger_command_has_help_with_an_example(cli) -> None:  # type: ignore[no-untyped-def]
+def test_every_ledger_command_has_help_with_an_example(cli) -> None:
     for name in ["verify", "checkpoint", "query", "show", "sql", "report", "export", "erase"]:
         r = cli("ledger", name, "--help")
         assert r.exit_code == 0 and "Example: agentctl ledger " + name in r.stdout, name

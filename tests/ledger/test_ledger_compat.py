@@ -66,7 +66,7 @@ def test_a_schema_1_ledger_verifies_against_schema_1(v1_ledger: Path) -> None:
     ]
 
 
-def test_the_writer_upgrades_an_intact_schema_1_ledger(v1_ledger: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_the_writer_upgrades_an_intact_schema_1_ledger(v1_ledger: Path, data) -> None:
     from agentctl.ledger import Ledger, schema
     from agentctl.ledger.erasure import EraseRequest, erase
     from agentctl.ledger.verify import verify
@@ -95,7 +95,7 @@ def test_a_tampered_schema_1_ledger_is_not_upgraded(v1_ledger: Path) -> None:
         assert schema.recorded_version(led.conn) == "1"
 
 
-def test_setting_a_ledger_back_to_schema_1_is_caught(sample_ledger: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_setting_a_ledger_back_to_schema_1_is_caught(sample_ledger: Path, data) -> None:
     """Per-reference erasures recorded in the chain need schema 2: rebuilding the schema-1
     objects (erased references readable again through v_events) does not pass."""
     from agentctl.ledger import Ledger, schema

@@ -24,7 +24,7 @@ TS = "2026-03-09T00:00:00.000000Z"
 
 
 @pytest.fixture
-def shared(tmp_path: Path, data) -> Path:  # type: ignore[no-untyped-def]
+def shared(tmp_path: Path, data) -> Path:
     """Two traces whose tool call has the same input and output (one payload row each)."""
     path = tmp_path / "ledger.db"
     with Ledger.open(path) as led:
@@ -41,7 +41,7 @@ def _v_events(path: Path, trace: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
-def test_erasing_one_trace_keeps_what_another_trace_shares(shared: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_erasing_one_trace_keeps_what_another_trace_shares(shared: Path, data) -> None:
     t1, t2 = data.tid(1), data.tid(2)
     before = _v_events(shared, t2)
     with Ledger.open(shared) as led:
@@ -67,7 +67,7 @@ def test_erasing_one_trace_keeps_what_another_trace_shares(shared: Path, data) -
     assert all(row[1:] == (None, None, None) for row in _v_events(shared, t1))
 
 
-def test_the_erase_event_says_who_what_and_why(shared: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_the_erase_event_says_who_what_and_why(shared: Path, data) -> None:
     with Ledger.open(shared) as led:
         res = erase(led, EraseRequest(trace=data.tid(1)), by="dpo@example.com", reason="r", ts=TS)
         row = led.conn.execute(
@@ -92,7 +92,7 @@ def test_erasing_a_payload_erases_every_reference_to_it(shared: Path) -> None:
         assert verify(led).ok
 
 
-def test_the_same_content_appended_after_an_erasure_is_readable(shared: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_content_appended_after_an_erasure_is_readable(shared: Path, data) -> None:
     with Ledger.open(shared) as led:
         erase(led, EraseRequest(trace=data.tid(1)), by="a", reason="r", ts=TS)
         erase(led, EraseRequest(trace=data.tid(2)), by="a", reason="r", ts=TS)
@@ -115,7 +115,7 @@ def test_the_same_content_appended_after_an_erasure_is_readable(shared: Path, da
     assert p.message.endswith("was erased, and no erase event erased it for this event")
 
 
-def test_nulling_a_kept_payload_is_caught(shared: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_nulling_a_kept_payload_is_caught(shared: Path, data) -> None:
     with Ledger.open(shared) as led:
         res = erase(led, EraseRequest(trace=data.tid(1)), by="a", reason="r", ts=TS)
     conn = sqlite3.connect(shared)
@@ -139,7 +139,7 @@ def _tamper(path: Path, statement: str, *args: Any) -> None:
     conn.close()
 
 
-def test_hiding_or_unhiding_a_reference_is_caught(shared: Path, data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hiding_or_unhiding_a_reference_is_caught(shared: Path, data, tmp_path: Path) -> None:
     with Ledger.open(shared) as led:
         res = erase(led, EraseRequest(trace=data.tid(1)), by="a", reason="r", ts=TS)
     hide = tmp_path / "hide.db"
@@ -160,7 +160,7 @@ def test_hiding_or_unhiding_a_reference_is_caught(shared: Path, data, tmp_path: 
     assert (p.code, p.seq) == ("index", 3)
 
 
-def test_resolve_trace_and_erase_need_no_cli(shared: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_resolve_trace_and_erase_need_no_cli(shared: Path, data) -> None:
     with Ledger.open(shared) as led:
         led.append(data.run_events(0xABC, "claims-intake", "v1", 300))
         assert resolve_trace(led, data.tid(0xABC)[:30].upper()) == data.tid(0xABC)
@@ -187,7 +187,7 @@ def test_who_erases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert actor(None, {}) == "someone"
 
 
-def test_cli_erase_records_by_and_exact_references(cli, shared: Path, data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_erase_records_by_and_exact_references(cli, shared: Path, data, monkeypatch) -> None:
     monkeypatch.setenv("AGENTCTL_NOW", data.NOW)
     r = cli("ledger", "erase", "-l", shared, "-t", data.tid(1)[-6:], "-r", "art. 17", "--by", "dpo")
     assert r.exit_code == 2 and "no trace" in r.stderr  # a prefix starts at the beginning

@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 
-def _hex_ids_to_base64(obj):  # type: ignore[no-untyped-def]
+def _hex_ids_to_base64(obj):
     """OTLP/JSON writes ids as hex; protobuf's JSON mapping expects base64 bytes."""
     if isinstance(obj, dict):
         return {
@@ -26,7 +26,7 @@ def _hex_ids_to_base64(obj):  # type: ignore[no-untyped-def]
     return obj
 
 
-def test_otlp_json_parses_as_traces_data(cli, sample_ledger: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_otlp_json_parses_as_traces_data(cli, sample_ledger: Path, tmp_path: Path) -> None:
     out = tmp_path / "traces.jsonl"
     r = cli("ledger", "export", "-l", sample_ledger, "--format", "otlp-json", "--out", out)
     assert r.exit_code == 0, r.stderr
@@ -64,14 +64,14 @@ def test_otlp_json_parses_as_traces_data(cli, sample_ledger: Path, tmp_path: Pat
     assert model["gen_ai.usage.input_tokens"] == {"intValue": "400"}
 
 
-def test_denials_are_error_spans(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_denials_are_error_spans(cli, sample_ledger: Path) -> None:
     r = cli("ledger", "export", "-l", sample_ledger, "-f", "otlp-json", "--trace", f"{10:032x}")
     spans = json.loads(r.stdout)["resourceSpans"][0]["scopeSpans"][0]["spans"]
     denial = next(s for s in spans if s["name"].startswith("agentctl.denial"))
     assert denial["status"] == {"code": 2, "message": "scope billing.write not granted"}
 
 
-def test_jsonl_resolves_payloads(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_jsonl_resolves_payloads(cli, sample_ledger: Path) -> None:
     r = cli("ledger", "export", "-l", sample_ledger, "--agent", "claims-intake")
     rows = [json.loads(x) for x in r.stdout.splitlines()]
     assert len(rows) == 8 and {x["principal"] for x in rows} == {"claims-intake"}

@@ -22,14 +22,14 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize(("command", "report"), sorted(COMMANDS.items()))
-def test_format_help_comes_from_the_registry(cli, command: str, report: str) -> None:  # type: ignore[no-untyped-def]
+def test_format_help_comes_from_the_registry(cli, command: str, report: str) -> None:
     out = cli("ledger", command, "--help").stdout
     packed = "".join(c for c in out if not c.isspace() and c != "│")  # rich wraps in a box
     assert "Outputformat:" + "|".join(formats(report)) + "." in packed
     assert f"[default:{formats(report)[0]}]" in packed
 
 
-def test_an_unknown_format_lists_the_registry(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_format_lists_the_registry(cli, sample_ledger: Path) -> None:
     r = cli("ledger", "sql", "-l", sample_ledger, "SELECT 1", "-f", "yaml")
     assert r.exit_code == 2
     assert r.stderr == (

@@ -40,7 +40,7 @@ def test_the_schema_has_one_source(sample_ledger: Path) -> None:
     assert kinds == {"table", "index", "trigger", "view"}
 
 
-def test_a_planted_trigger_fails_verify_and_stops_the_writer(sample_ledger: Path, data) -> None:  # type: ignore[no-untyped-def]
+def test_a_planted_trigger_fails_verify_and_stops_the_writer(sample_ledger: Path, data) -> None:
     _sql(sample_ledger, DROP_MY_EVENTS)
     assert _problems(sample_ledger) == [
         (
@@ -157,7 +157,7 @@ def test_a_ledger_from_a_newer_agentctl_is_not_written(sample_ledger: Path) -> N
     assert _problems(sample_ledger) == [("schema", "schema version 9 is unknown to this agentctl")]
 
 
-def test_verify_through_the_cli_names_the_trigger(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_through_the_cli_names_the_trigger(cli, sample_ledger: Path) -> None:
     _sql(sample_ledger, DROP_MY_EVENTS)
     r = cli("ledger", "verify", "-l", sample_ledger)
     assert r.exit_code == 1

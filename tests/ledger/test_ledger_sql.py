@@ -45,14 +45,14 @@ FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
 )
 def test_hostile_statements_are_refused(
     cli, sample_ledger: Path, statement: str, message: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     r = cli("ledger", "sql", "-l", sample_ledger, statement)
     assert r.exit_code == 2, (statement, r.stdout)
     assert r.stderr.startswith(f"agentctl: error: {message}"), (statement, r.stderr)
     assert "Traceback" not in r.stderr
 
 
-def test_an_unbounded_recursive_cte_is_stopped_by_the_timeout(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unbounded_recursive_cte_is_stopped_by_the_timeout(cli, sample_ledger: Path) -> None:
     # an aggregate returns nothing until the recursion ends, which it never does: only the
     # timeout can stop it, so the outcome does not depend on the machine's speed
     r = cli(
@@ -65,7 +65,7 @@ def test_an_unbounded_recursive_cte_is_stopped_by_the_timeout(cli, sample_ledger
     )
 
 
-def test_too_many_rows_are_refused(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_too_many_rows_are_refused(cli, sample_ledger: Path) -> None:
     r = cli(
         "ledger",
         "sql",
@@ -106,7 +106,7 @@ def test_big_values_stop_at_the_byte_cap_row_by_row(sample_ledger: Path) -> None
         )
 
 
-def test_reading_stays_possible(cli, sample_ledger: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reading_stays_possible(cli, sample_ledger: Path) -> None:
     for stmt, rows in [
         ("SELECT value FROM json_each('[1,2]')", [{"value": 1}, {"value": 2}]),
         (

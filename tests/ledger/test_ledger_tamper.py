@@ -263,7 +263,7 @@ def m_rehash(conn: sqlite3.Connection, rnd: random.Random) -> int | None:
     last = conn.execute("SELECT max(seq) FROM events").fetchone()[0]
     seq = rnd.randrange(1, last + 1)
     col = rnd.choice(["cost_usd", "status", "operation", "principal", "tokens", "attrs"])
-    new = {
+    new: Any = {
         "cost_usd": 999.0,
         "status": "ok" if rnd.random() < 0.5 else "error",
         "operation": "billing.refund",
@@ -328,7 +328,7 @@ def _restore_triggers(conn: sqlite3.Connection) -> None:
 
 
 @pytest.mark.slow
-def test_every_random_mutation_is_detected(pristine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_every_random_mutation_is_detected(pristine, tmp_path: Path) -> None:
     src, cp = pristine
     rnd = random.Random(20260301)
     missed: list[str] = []
@@ -354,7 +354,7 @@ def test_every_random_mutation_is_detected(pristine, tmp_path: Path) -> None:  #
 
 def test_rehash_and_truncation_pass_the_chain_but_not_the_checkpoint(
     pristine, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Why checkpoints exist: these two leave a self-consistent chain."""
     src, cp = pristine
     for fn, code in ((m_rehash, "rewritten"), (m_truncate, "truncated")):
@@ -373,7 +373,7 @@ def _first(path: Path) -> Any:
     return rep.problems[0]
 
 
-def test_named_rows(pristine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_named_rows(pristine, tmp_path: Path) -> None:
     src, _ = pristine
 
     def edit(sql: str, *args: Any) -> Any:

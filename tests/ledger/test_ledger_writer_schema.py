@@ -7,7 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
-from runtime.rt_helpers import WORKER, Ws, ws_fixture  # noqa: F401 - ws_fixture
+from rt_helpers import WORKER, Ws, ws_fixture  # noqa: F401 - ws_fixture
 
 NOW = "2026-11-25T10:00:00Z"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -184,7 +185,7 @@ def test_references_normalise_to_kind_slash_name() -> None:
         (RoleRef, "role/", "not a valid name"),
     ],
 )
-def test_references_to_the_wrong_kind(adapter: object, bad: str, match: str) -> None:
+def test_references_to_the_wrong_kind(adapter: Any, bad: str, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         TypeAdapter(adapter).validate_python(bad)
 

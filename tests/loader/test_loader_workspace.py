@@ -26,12 +26,12 @@ BASE = Path(__file__).resolve().parent.parent / "lint" / "base"
 SETTINGS = "apiVersion: agentctl/v1\nkind: Workspace\nmetadata:\n  name: t\nspec: {}\n"
 
 
-def build(files: dict[str, str | bytes], rev: str | None = None):  # type: ignore[no-untyped-def]
+def build(files: dict[str, str | bytes], rev: str | None = None):
     sfs = [SourceFile(p, d.encode() if isinstance(d, str) else d) for p, d in sorted(files.items())]
     return build_workspace(Source(sfs, frozenset(files), rev=rev))
 
 
-def lines(result) -> list[str]:  # type: ignore[no-untyped-def]
+def lines(result) -> list[str]:
     return [f"{f.location}: {f.code}: {f.message}" for f in result.findings]
 
 
@@ -283,7 +283,7 @@ def test_yml_suffix_is_read(tmp_path: Path) -> None:
 
 def test_lint_paths_reports_only_on_those_files_but_resolves_everything(
     tmp_path: Path, cli
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     root = copy_base(tmp_path)
     # a broken file elsewhere must not show up when linting charters/helper.yaml
     write(root / "policies" / "bad.yaml", "apiVersion: agentctl/v1\nkind: Nope\n")
@@ -298,7 +298,7 @@ def test_lint_paths_reports_only_on_those_files_but_resolves_everything(
     ]
 
 
-def test_lint_paths_that_do_not_exist_or_lie_outside(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_lint_paths_that_do_not_exist_or_lie_outside(tmp_path: Path, cli) -> None:
     root = copy_base(tmp_path)
     r = cli("lint", "nope.yaml", cwd=root)
     assert r.exit_code == 2
@@ -325,7 +325,7 @@ def two_commits(git_repo: Path) -> tuple[Path, str, str]:
     return root, first, second
 
 
-def test_read_revision_reads_each_commit_without_checkout(two_commits) -> None:  # type: ignore[no-untyped-def]
+def test_read_revision_reads_each_commit_without_checkout(two_commits) -> None:
     root, first, second = two_commits
     (root / "charters" / "helper.yaml").unlink()  # the working tree does not matter
     old = read_revision(root, first)
@@ -336,7 +336,7 @@ def test_read_revision_reads_each_commit_without_checkout(two_commits) -> None: 
     assert b"role/opz" in {f.path: f.data for f in new.files}["charters/helper.yaml"]
 
 
-def test_findings_from_a_revision_carry_it(two_commits, cli) -> None:  # type: ignore[no-untyped-def]
+def test_findings_from_a_revision_carry_it(two_commits, cli) -> None:
     root, first, _ = two_commits
     r = cli("lint", "-w", root, "--rev", "HEAD~1", "--today", "2026-11-25")
     assert r.exit_code == 0, r.stdout
@@ -356,14 +356,14 @@ def test_findings_from_a_revision_carry_it(two_commits, cli) -> None:  # type: i
     assert run["versionControlProvenance"][0]["revisionId"] == first
 
 
-def test_revision_with_uncommitted_files_ignores_them(two_commits) -> None:  # type: ignore[no-untyped-def]
+def test_revision_with_uncommitted_files_ignores_them(two_commits) -> None:
     root, first, _ = two_commits
     write(root / "charters" / "new.yaml", "- not committed\n")
     result = load_workspace(root, first)
     assert result.findings == []
 
 
-def test_unknown_revision_and_no_repository(two_commits, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_revision_and_no_repository(two_commits, tmp_path: Path, cli) -> None:
     root, _, _ = two_commits
     with pytest.raises(GitError, match="unknown git revision 'nope'"):
         read_revision(root, "nope")

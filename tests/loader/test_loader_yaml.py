@@ -4,6 +4,7 @@ can be malformed turned into a problem at a place (never an exception)."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,9 @@ from agentctl.workspace.yamlload import (
 )
 
 
-def one(src: str | bytes) -> tuple[object, list[tuple[str, int, int]]]:
-    """The single document of `src` and its problems as (code, line, column)."""
+def one(src: str | bytes) -> tuple[Any, list[tuple[str, int, int]]]:
+    """The single document of `src` (a YMap, a YList or a scalar) and its problems as
+    (code, line, column)."""
     data = src.encode() if isinstance(src, str) else src
     docs, file_problems = parse_bytes(data)
     assert file_problems == []

@@ -22,6 +22,7 @@ from support import write
 
 from agentctl import __version__
 from agentctl.lint import all_rules
+from agentctl.render.envelope import FORMAT_VERSION
 
 HERE = Path(__file__).resolve().parent
 BROKEN = HERE / "broken-workspace"
@@ -69,7 +70,7 @@ def test_text_fits_80_columns(root: Path, cli: Any) -> None:
 
 def test_json_shape(cli: Any) -> None:
     data = json.loads(lint(cli, BROKEN, "-f", "json").stdout)
-    assert data["format_version"] == 1
+    assert data["format_version"] == FORMAT_VERSION  # the envelope's, one place
     assert data["tool"] == {"name": "agentctl", "version": __version__}
     assert data["summary"]["findings"] == {"error": 16, "warning": 5, "info": 1}
     assert sum(data["summary"]["findings"].values()) == len(data["findings"])

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from rt_helpers import NOW, WORKER, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
+from support import contract
 
 from agentctl.ledger import Ledger
 
@@ -15,7 +17,7 @@ def steps(*s: tuple[str, str, object]) -> dict[str, object]:
     return {"steps": [list(x) for x in s]}
 
 
-def denials(ws: Ws) -> list[dict[str, object]]:
+def denials(ws: Ws) -> list[dict[str, Any]]:
     return [{**e, "attrs": json.loads(e["attrs"])} for e in ws.events("denial")]
 
 
@@ -184,19 +186,12 @@ def test_agent_bug_and_bad_output_fail_the_run(ws: Ws) -> None:
     assert [e["status"] for e in ws.events("run_end")] == ["error", "error"]
 
 
-CONTRACT = """\
-apiVersion: agentctl/v1
-kind: Contract
-metadata: {name: c1, owner: role/ops}
-spec:
-  consumer: charter/asker
-  provider: charter/helper
-  scopes: [sys.read]
-  valid: {from: 2026-01-01, until: 2026-12-31}
-  cost_ceiling: {per_request_usd: 0.015}
-  sla: {latency: 1m, field_coverage: 1.0, fields: [answer]}
-  on_breach: {escalate: role/ops}
-"""
+CONTRACT = contract(
+    "c1",
+    cost_ceiling={"per_request_usd": 0.015},
+    sla={"latency": "1m", "field_coverage": 1.0, "fields": ["answer"]},
+    on_breach={"escalate": "role/ops"},
+)
 
 
 def contract_ws(ws: Ws) -> Ws:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rt_helpers import Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
+from support import contract
 
 from agentctl.runtime.errors import Denied, Stopped
 from agentctl.runtime.guard import ZERO, Counters, Guard, Want
@@ -138,19 +139,16 @@ def test_budgets_are_hard_stops(
     assert g.used.tool_calls <= 25
 
 
-CONTRACTS = """\
-apiVersion: agentctl/v1
-kind: Contract
-metadata: {name: c1, owner: role/ops}
-spec:
-  consumer: charter/asker
-  provider: charter/helper
-  scopes: [sys.read]
-  valid: {from: 2026-01-01, until: 2026-12-31}
-  cost_ceiling: {per_request_usd: 0.015}
-  sla: {latency: 1m, field_coverage: 1.0, fields: [answer, source], success_rate: 0.99}
-  on_breach: {escalate: role/ops}
-"""
+SLA = {"latency": "1m", "field_coverage": 1.0, "fields": ["answer", "source"], "success_rate": 0.99}
+CONTRACTS = contract(
+    "c1", cost_ceiling={"per_request_usd": 0.015}, sla=SLA, on_breach={"escalate": "role/ops"}
+)
+DAILY = contract(  # the same, with a daily ceiling
+    "c1",
+    cost_ceiling={"per_request_usd": 0.015, "per_day_usd": 0.05},
+    sla=SLA,
+    on_breach={"escalate": "role/ops"},
+)
 
 
 def test_contract_checks(ws: Ws) -> None:
@@ -181,7 +179,7 @@ def test_contract_daily_ceiling(ws: Ws) -> None:
     ws.add(
         charter("asker", tools="[sys.read]", budget="{per_run: {usd: 0.5}}"),
         charter("helper", tools="[sys.read]"),
-        CONTRACTS.replace("per_request_usd: 0.015", "per_request_usd: 0.015, per_day_usd: 0.05"),
+        DAILY,
     )
     g = guard(ws, "asker")
     found = g.check_ask("charter/helper", 0.0)
@@ -198,7 +196,7 @@ def test_contract_daily_ceiling(ws: Ws) -> None:
         assert isinstance(d, Denied) and not isinstance(d, Stopped)
         assert d.rule == "contract-ceiling"
         assert d.attrs["contract"] == "c1" and d.attrs["period"] == "day"
-    assert d.message == (
+    assert isinstance(d, Denied) and d.message == (
         "contract/c1 has reached its daily cost ceiling: $0.07 of $0.05 spent on 2026-11-25"
     )
     g.used.usd = Decimal("0.495")  # the consumer's own budget binds first
@@ -236,8 +234,11 @@ def test_sla_check_measures_latency_success_and_coverage(ws: Ws) -> None:
 def test_success_rate_and_coverage_are_rates_over_the_day(ws: Ws) -> None:
     """A failure within the rate's allowance is not a miss; one that brings the day's rate
     under it is; a success never is. Field coverage likewise, over the day's answers."""
-    loose = CONTRACTS.replace("field_coverage: 1.0", "field_coverage: 0.9").replace(
-        "success_rate: 0.99", "success_rate: 0.95"
+    loose = contract(
+        "c1",
+        cost_ceiling={"per_request_usd": 0.015},
+        sla={**SLA, "field_coverage": 0.9, "success_rate": 0.95},
+        on_breach={"escalate": "role/ops"},
     )
     ws.add(charter("asker"), charter("helper"), loose)
     c = ws.workspace().get("contract/c1").doc

@@ -10,28 +10,16 @@ import time
 from typing import Any
 
 from rt_helpers import NOW, WORKER, Ws, charter, ws_fixture  # noqa: F401 - ws_fixture
-from support import agentctl_bin
+from support import agentctl_bin, contract
 
 from agentctl.ledger import Ledger
 
-CONTRACT = """\
-apiVersion: agentctl/v1
-kind: Contract
-metadata: {{name: c2, owner: role/ops}}
-spec:
-  consumer: charter/asker
-  provider: charter/helper
-  scopes: [sys.read]
-  valid: {{from: 2026-01-01, until: 2026-12-31}}
-  cost_ceiling: {{per_day_usd: {ceiling}}}
-"""
 
-
-def contract_ws(ws: Ws, ceiling: str) -> Ws:
+def contract_ws(ws: Ws, ceiling: float) -> Ws:
     return ws.add(
         charter("asker", tools="[sys.read]"),
         charter("helper", tools="[sys.read]"),
-        CONTRACT.format(ceiling=ceiling),
+        contract("c2", cost_ceiling={"per_day_usd": ceiling}),
     )
 
 
@@ -51,7 +39,7 @@ def attrs(e: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_spent_contract_day_denies_the_ask(ws: Ws) -> None:
-    contract_ws(ws, "0.02")
+    contract_ws(ws, 0.02)
     first = ws.run("asker", asks(reads(2)))
     assert first.output["results"][0]["ok"]["answer"] == 1
     (req,) = ws.events("agent_request")
@@ -86,7 +74,7 @@ def test_spent_contract_day_denies_the_ask(ws: Ws) -> None:
 def test_what_is_left_of_the_day_caps_the_provider(ws: Ws) -> None:
     """Two asks in one run: the second sees the first (not yet flushed) and the provider may
     spend only what is left of the day's ceiling."""
-    contract_ws(ws, "0.025")
+    contract_ws(ws, 0.025)
     res = ws.run("asker", asks(reads(2), reads(1)))
     first, second = res.output["results"]
     assert first["ok"]["answer"] == 1
@@ -163,7 +151,7 @@ def test_rate_limit_is_shared_with_the_provider_of_an_ask(ws: Ws) -> None:
     ws.add(
         charter("asker", tools="[limited.read]"),
         charter("helper", tools="[limited.read]"),
-        CONTRACT.format(ceiling="1").replace("[sys.read]", "[limited.read]"),
+        contract("c2", scopes=("limited.read",), cost_ceiling={"per_day_usd": 1}),
     )
     payload = {
         "steps": [

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "schemas"
 
 
-def test_docs_schemas_are_up_to_date_with_the_models(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_docs_schemas_are_up_to_date_with_the_models(tmp_path: Path, cli) -> None:
     r = cli("schema", "--out", tmp_path / "fresh")
     assert r.exit_code == 0, r.stderr
     fresh = {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()}
@@ -24,13 +24,13 @@ def test_docs_schemas_are_up_to_date_with_the_models(tmp_path: Path, cli) -> Non
     assert set(committed) == set(fresh), "docs/schemas holds schemas agentctl no longer writes"
 
 
-def test_check_passes_on_the_committed_schemas(cli) -> None:  # type: ignore[no-untyped-def]
+def test_check_passes_on_the_committed_schemas(cli) -> None:
     r = cli("schema", "--out", DOCS, "--check")
     assert (r.exit_code, r.stdout) == (0, "")
     assert "9 schemas up to date" in r.stderr
 
 
-def test_check_names_stale_and_missing_files_and_writes_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_check_names_stale_and_missing_files_and_writes_nothing(tmp_path: Path, cli) -> None:
     assert cli("schema", "--out", tmp_path).exit_code == 0
     (tmp_path / "policy.schema.json").write_text("{}\n")
     (tmp_path / "role.schema.json").unlink()
@@ -45,13 +45,13 @@ def test_check_names_stale_and_missing_files_and_writes_nothing(tmp_path: Path, 
     assert cli("schema", "--out", tmp_path, "--check").exit_code == 0
 
 
-def test_out_with_a_kind_writes_only_that_kind(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_out_with_a_kind_writes_only_that_kind(tmp_path: Path, cli) -> None:
     r = cli("schema", "Charter", "--out", tmp_path / "s")
     assert r.exit_code == 0, r.stderr
     assert [p.name for p in (tmp_path / "s").iterdir()] == ["charter.schema.json"]
 
 
-def test_kind_prints_its_schema_as_json(cli) -> None:  # type: ignore[no-untyped-def]
+def test_kind_prints_its_schema_as_json(cli) -> None:
     for spelling in ("charter", "Charter", "charters"):
         r = cli("schema", spelling)
         assert r.exit_code == 0
@@ -60,7 +60,7 @@ def test_kind_prints_its_schema_as_json(cli) -> None:  # type: ignore[no-untyped
     assert json.loads(r.stdout)["title"] == "agentctl document"
 
 
-def test_index_lists_every_schema_in_80_columns(cli, snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_index_lists_every_schema_in_80_columns(cli, snapshot) -> None:
     r = cli("schema")
     assert r.exit_code == 0
     assert max(len(line) for line in r.stdout.splitlines()) <= 80
@@ -69,14 +69,14 @@ def test_index_lists_every_schema_in_80_columns(cli, snapshot) -> None:  # type:
     assert r.stdout == snapshot
 
 
-def test_index_json_has_a_format_version(cli) -> None:  # type: ignore[no-untyped-def]
+def test_index_json_has_a_format_version(cli) -> None:
     r = cli("schema", "--format", "json")
     data = json.loads(r.stdout)
     assert data["format_version"] == 1
     assert [s["file"] for s in data["schemas"]] == [js.filename(k) for k in js.kinds()]
 
 
-def test_usage_errors_exit_2_with_a_hint(cli) -> None:  # type: ignore[no-untyped-def]
+def test_usage_errors_exit_2_with_a_hint(cli) -> None:
     r = cli("schema", "chartr")
     assert r.exit_code == 2
     assert "unknown kind 'chartr'" in r.stderr and "did you mean 'charter'?" in r.stderr

@@ -14,7 +14,7 @@ from agentctl.model.kinds import KINDS
 ALL = js.all_schemas()
 
 
-def walk(node: Any, path: str = "#"):  # type: ignore[no-untyped-def]
+def walk(node: Any, path: str = "#"):
     yield path, node
     if isinstance(node, dict):
         for k, v in node.items():
@@ -134,7 +134,7 @@ def test_output_is_stable() -> None:
     assert text.endswith("}\n") and json.loads(text) == ALL["charter.schema.json"]
 
 
-CONNECTOR = {
+CONNECTOR: dict[str, Any] = {
     "apiVersion": "agentctl/v1",
     "kind": "Connector",
     "metadata": {"name": "c", "owner": "role/r"},

@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from support import APPROVAL_ROLES
+
 SETTINGS = """\
 apiVersion: agentctl/v1
 kind: Workspace
 metadata: {name: sim-test, owner: role/store-manager}
 """
 
-ROLES = """\
-apiVersion: agentctl/v1
-kind: Role
-metadata: {name: store-manager}
-spec: {approves: {max_usd: 5000}, reports_to: role/finance-director}
----
-apiVersion: agentctl/v1
-kind: Role
-metadata: {name: finance-director}
-spec: {approves: {max_usd: 250000}}
-"""
+ROLES = APPROVAL_ROLES
 
 CHARTER = """\
 apiVersion: agentctl/v1

@@ -212,7 +212,7 @@ def test_fixtures_are_generated_reproducibly(tmp_path: Path) -> None:
     assert spec and spec.loader
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    gen.OUT = tmp_path
+    gen.OUT = tmp_path  # type: ignore[attr-defined]  # a module loaded from a path
     gen.main()
     for name in ("retail.jsonl.gz", "claims.jsonl.gz", "support.jsonl.gz"):
         assert (tmp_path / name).read_bytes() == (REPO / "simulator/fixtures" / name).read_bytes()
