@@ -34,10 +34,6 @@ def effective_permissions(ws: Workspace, charter: CharterDoc) -> dict[str, Permi
     return ws.effective_permissions(charter)
 
 
-def scopes_reached(perms: dict[str, Permission]) -> set[str]:
-    return {p.scope for p in perms.values()}
-
-
 def covers(perms: dict[str, Permission], grant: str, ws: Workspace) -> list[str]:
     """The operations `grant` opens that `perms` does not reach (empty: fully covered).
     What a contract's `scopes:` entry asks of its provider, in operations."""

@@ -129,7 +129,8 @@ def render_run(run: SimRun, *, color: bool = False, limit: int = 40) -> str:
             fit(
                 f"  {run.decisions:,} decisions: {totals['fired']} fired, "
                 f"{totals['needs_approval']} need approval, {totals['escalated']} escalated, "
-                f"{totals['suppressed']} suppressed, {totals['error']} errors"
+                f"{totals['suppressed']} suppressed, {totals['error']} error"
+                f"{'' if totals['error'] == 1 else 's'}"
             )
         )
     shown = run.timeline if limit <= 0 else run.timeline[:limit]
