@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import agentctl_bin
+from support import agentctl_bin, commit_all
 
 from agentctl.model.versions import charter_version, code_files, version_of
 from agentctl.workspace.loader import load_workspace
@@ -168,9 +168,16 @@ def test_deterministic_across_processes(ws: Path) -> None:
     assert outs == {(version(ws) + "\n").encode()}
 
 
-def _run(ws: Path, ticket: str) -> subprocess.CompletedProcess[str]:
+def _run(ws: Path, ticket: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [agentctl_bin(), "run", "triage-agent", "--input", json.dumps({"ticket_id": ticket})],
+        [
+            agentctl_bin(),
+            "run",
+            "triage-agent",
+            "--input",
+            json.dumps({"ticket_id": ticket}),
+            *args,
+        ],
         cwd=ws,
         capture_output=True,
         text=True,
@@ -198,3 +205,28 @@ def test_the_ledger_attributes_new_behaviour_to_the_new_version(ws: Path) -> Non
     assert report["triage-agent"][1]["delta"]["success_rate"] == -1.0
     p = subprocess.run([agentctl_bin(), "ledger", "verify"], cwd=ws, capture_output=True)
     assert p.returncode == 0
+
+
+def test_run_rev_records_the_version_of_the_code_as_committed(ws: Path) -> None:
+    # init made ws a git repository (it was in none)
+    commit_all(ws, "v1")
+    v1 = version(ws)
+    _edit(ws / "agents" / "helpdesk.py", '"outage", "down"', '"outage", "down", "broken"')
+    commit_all(ws, "v2")
+    v2 = version(ws)
+    _edit(ws / "agents" / "helpdesk.py", '"broken"', '"broken", "dead"')  # uncommitted
+    v3 = version(ws)
+    assert len({v1, v2, v3}) == 3
+    for rev in ("HEAD~1", "HEAD"):
+        p = _run(ws, "T-1002", "--rev", rev)
+        assert p.returncode == 0, p.stderr
+    assert _run(ws, "T-1002").returncode == 0
+    p = subprocess.run(
+        [agentctl_bin(), "ledger", "report", "-f", "json", "--agent", "triage-agent"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    (triage,) = [c for c in json.loads(p.stdout)["charters"] if c["charter"] == "triage-agent"]
+    assert [v["version"] for v in triage["versions"]] == [v1, v2, v3]
