@@ -79,19 +79,19 @@ def command(
 
 def _git_init(root: Path) -> str | None:
     """`git init` in `root` unless it is in a git repository already: what happened, for
-    the summary (None: it was in one)."""
+    the summary (None: `root` is the top of a repository already)."""
     import subprocess
 
     try:
-        inside = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"],
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
             cwd=root,
             capture_output=True,
             text=True,
             timeout=30,
         )
-        if inside.returncode == 0 and inside.stdout.strip() == "true":
-            return None
+        if top.returncode == 0 and top.stdout.strip():
+            return _in_repository(root, Path(top.stdout.strip()))
         made = subprocess.run(
             ["git", "init", "-q"], cwd=root, capture_output=True, text=True, timeout=30
         )
@@ -100,3 +100,18 @@ def _git_init(root: Path) -> str | None:
     if made.returncode != 0:
         return f"not a git repository, and git init failed: {made.stderr.strip()}"
     return "initialized an empty git repository (it was in none)"
+
+
+def _in_repository(root: Path, top: Path) -> str | None:
+    """GitHub reads workflows only at the repository's root: say where this one belongs."""
+    try:
+        rel = root.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return None
+    if rel == ".":
+        return None
+    return (
+        f"the workspace is in the repository at {top}; GitHub reads workflows only there: "
+        f"move .github/workflows/agentctl.yml to {top}/.github/workflows/ and set its "
+        f"defaults.run.working-directory to {rel}"
+    )

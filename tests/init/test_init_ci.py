@@ -70,10 +70,16 @@ def test_git_add_after_init_and_a_run_stages_only_the_workspace(tmp_path: Path) 
 def test_inside_a_repository_no_git_init(git_repo: Path, cli: Any) -> None:
     r = cli("init", git_repo / "governance")
     assert r.exit_code == 0, r.stderr
-    assert "Git:" not in r.stderr
     assert not (git_repo / "governance" / ".git").exists()
-    r = cli("init", git_repo / "again", "--format", "json")
-    assert json.loads(r.stdout)["git"] is None
+    # a subfolder: the workflow belongs at the repository's root (as git names it: real path)
+    top = git_repo.resolve()
+    assert (
+        f"Git: the workspace is in the repository at {top}; GitHub reads workflows only "
+        f"there: move .github/workflows/agentctl.yml to {top}/.github/workflows/ and "
+        "set its defaults.run.working-directory to governance.\n"
+    ) in r.stderr
+    r = cli("init", git_repo, "--format", "json")
+    assert json.loads(r.stdout)["git"] is None, "the repository's root: nothing to say"
 
 
 def test_an_existing_gitignore_is_merged_not_a_clash(tmp_path: Path, cli: Any) -> None:
