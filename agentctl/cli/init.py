@@ -92,9 +92,11 @@ def _git_init(root: Path) -> str | None:
         )
         if top.returncode == 0 and top.stdout.strip():
             return _in_repository(root, Path(top.stdout.strip()))
-        made = subprocess.run(
-            ["git", "init", "-q"], cwd=root, capture_output=True, text=True, timeout=30
-        )
+        # branch main: the one the workflow deploys from (git before 2.28 has no -b)
+        for argv in (["git", "init", "-q", "-b", "main"], ["git", "init", "-q"]):
+            made = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=30)
+            if made.returncode == 0:
+                break
     except (OSError, subprocess.SubprocessError) as exc:
         return f"not a git repository, and git init failed ({exc}): run it yourself"
     if made.returncode != 0:

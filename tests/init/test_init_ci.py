@@ -43,6 +43,8 @@ def test_git_add_after_init_and_a_run_stages_only_the_workspace(tmp_path: Path) 
     assert p.returncode == 0, p.stderr
     assert "Git: initialized an empty git repository (it was in none)." in p.stderr
     assert (ws / ".git").is_dir()
+    # on main, the branch the workflow deploys from, whatever git's own default
+    assert git(ws, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
     p = _run(ws, "run", "triage-agent", "--input", json.dumps({"ticket_id": "T-1001"}))
     assert p.returncode == 0, p.stderr
     ledger = ws / DEFAULT_LEDGER
