@@ -66,12 +66,26 @@ def scaffold(name: str, today: date) -> dict[str, str]:
         "review_by": (today + REVIEW_AFTER).isoformat(),
         "valid_until": (today + CONTRACT_FOR).isoformat(),
         "ledger": DEFAULT_LEDGER,
+        "ledger_ignores": "\n".join(ledger_ignores(DEFAULT_LEDGER)),
         "requirement": f"agentctl=={__version__}",
     }
     files = {path: _fill(path, text, values) for path, text in templates().items()}
     for fname, schema in jsonschema.all_schemas().items():
         files[f"{SCHEMA_DIR}/{fname}"] = jsonschema.dumps(schema)
     return dict(sorted(files.items()))
+
+
+def ledger_ignores(ledger: str) -> list[str]:
+    """.gitignore lines for a workspace-relative ledger and the files beside it (the one
+    list of them: agentctl/ledger/location.py)."""
+    from agentctl.ledger.location import COMPANIONS, LOCK_KINDS
+
+    base = "/" + ledger.lstrip("/")
+    return [
+        base,
+        *(base + c for c in COMPANIONS),
+        *(f"{base}.{kind}-*.lock" for kind in LOCK_KINDS),
+    ]
 
 
 def _fill(path: str, text: str, values: dict[str, str]) -> str:

@@ -91,7 +91,7 @@ def test_an_existing_gitignore_is_merged_not_a_clash(tmp_path: Path, cli: Any) -
     text = (tmp_path / ".gitignore").read_text()
     assert text.startswith("node_modules/\n/.agentctl/ledger.db\n\n")
     assert text.count("/.agentctl/ledger.db\n") == 1, "a line it had is not added again"
-    assert "/.agentctl/ledger.db.*.lock\n" in text and "__pycache__/\n" in text
+    assert "/.agentctl/ledger.db.rate-*.lock\n" in text and "__pycache__/\n" in text
     assert cli("init", tmp_path, "--force").exit_code == 0
     assert (tmp_path / ".gitignore").read_text() == text, "nothing missing: left as it was"
 
