@@ -203,8 +203,8 @@ def test_the_ledger_attributes_new_behaviour_to_the_new_version(ws: Path) -> Non
     got = [(v["version"], v["runs"], v["success_rate"]) for v in report["triage-agent"]]
     assert got == [(v1, 1, 1.0), (v2, 1, 0.0)]
     assert report["triage-agent"][1]["delta"]["success_rate"] == -1.0
-    p = subprocess.run([agentctl_bin(), "ledger", "verify"], cwd=ws, capture_output=True)
-    assert p.returncode == 0
+    verify = subprocess.run([agentctl_bin(), "ledger", "verify"], cwd=ws, capture_output=True)
+    assert verify.returncode == 0, verify.stdout
 
 
 def test_run_rev_records_the_version_of_the_code_as_committed(ws: Path) -> None:
