@@ -3,6 +3,9 @@
 `scaffold()` is pure: a name and a date in, file path → text out (the templates ship in
 agentctl/data/init/ with the package, so they are part of the code, not user input).
 `write_files()` is the shell's one disk operation, shared with `agentctl schema --out`.
+
+A template named `dot-X` is written as `.X` (`.gitignore`, `.github/`): setuptools' package
+data globs skip dotfiles, so they would be missing from a built wheel.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from agentctl import DEFAULT_LEDGER, __version__
 from agentctl.model.types import NAME_PATTERN
 
 SCHEMA_DIR = "schemas"  # where the new workspace keeps its JSON Schemas (see the modelines)
 DEFAULT_NAME = "my-agents"
+GITIGNORE = ".gitignore"  # merged into an existing one, never a clash
+DOT = "dot-"
 REVIEW_AFTER = timedelta(days=90)  # a permission review each quarter
 CONTRACT_FOR = timedelta(days=365)
 
@@ -41,7 +47,8 @@ def templates() -> dict[str, str]:
 
 def _collect(node: Traversable, prefix: str, out: dict[str, str]) -> None:
     for child in node.iterdir():
-        rel = f"{prefix}{child.name}"
+        name = "." + child.name[len(DOT) :] if child.name.startswith(DOT) else child.name
+        rel = f"{prefix}{name}"
         if child.is_dir():
             if child.name != "__pycache__":
                 _collect(child, rel + "/", out)
@@ -58,11 +65,27 @@ def scaffold(name: str, today: date) -> dict[str, str]:
         "today": today.isoformat(),
         "review_by": (today + REVIEW_AFTER).isoformat(),
         "valid_until": (today + CONTRACT_FOR).isoformat(),
+        "ledger": DEFAULT_LEDGER,
+        "ledger_ignores": "\n".join(ledger_ignores(DEFAULT_LEDGER)),
+        "requirement": f"agentctl=={__version__}",
     }
     files = {path: _fill(path, text, values) for path, text in templates().items()}
     for fname, schema in jsonschema.all_schemas().items():
         files[f"{SCHEMA_DIR}/{fname}"] = jsonschema.dumps(schema)
     return dict(sorted(files.items()))
+
+
+def ledger_ignores(ledger: str) -> list[str]:
+    """.gitignore lines for a workspace-relative ledger and the files beside it (the one
+    list of them: agentctl/ledger/location.py)."""
+    from agentctl.ledger.location import COMPANIONS, LOCK_KINDS
+
+    base = "/" + ledger.lstrip("/")
+    return [
+        base,
+        *(base + c for c in COMPANIONS),
+        *(f"{base}.{kind}-*.lock" for kind in LOCK_KINDS),
+    ]
 
 
 def _fill(path: str, text: str, values: dict[str, str]) -> str:
@@ -76,8 +99,34 @@ def _fill(path: str, text: str, values: dict[str, str]) -> str:
 
 
 def existing(root: Path, files: dict[str, str]) -> list[str]:
-    """The paths of `files` that already exist below `root` (what init must not overwrite)."""
-    return [rel for rel in files if (root / rel).exists() or (root / rel).is_symlink()]
+    """The paths of `files` that already exist below `root` (what init must not overwrite);
+    an existing .gitignore is not one: ours is merged into it (`merge_gitignore`)."""
+    return [
+        rel
+        for rel in files
+        if rel != GITIGNORE and ((root / rel).exists() or (root / rel).is_symlink())
+    ]
+
+
+def merge_gitignore(current: str, ours: str) -> str | None:
+    """`current` with the lines of `ours` it lacks appended (comments only with their
+    patterns); None when nothing is missing."""
+    have = {line.strip() for line in current.splitlines()}
+    block: list[str] = []
+    comments: list[str] = []
+    for line in ours.splitlines():
+        if line.startswith("#"):
+            comments.append(line)
+        elif line.strip() and line.strip() not in have:
+            block += [*comments, line]
+            comments = []
+        else:
+            comments = []
+    if not block:
+        return None
+    if current and not current.endswith("\n"):
+        current += "\n"
+    return current + ("\n" if current else "") + "\n".join(block) + "\n"
 
 
 def write_files(root: Path, files: dict[str, str], *, overwrite: bool = False) -> list[Path]:

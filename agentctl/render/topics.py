@@ -83,17 +83,20 @@ class Created:
     root: Path
     shown: str  # how to name the folder to the user ("this folder" or as typed)
     files: list[str]
+    git: str | None = None  # what `git init` did; None: the folder was in a repository
 
 
 def init_text(c: Created, *, color: bool = False) -> str:
     go = "" if c.shown == "this folder" else f"cd {c.shown} && "
+    git = f"Git: {c.git}.\n" if c.git else ""
     return (
-        f"Created workspace {c.name!r} in {c.shown}: {len(c.files)} files.\n"
+        f"Created workspace {c.name!r} in {c.shown}: {len(c.files)} files.\n{git}"
         f"Next: {go}agentctl lint && agentctl inventory\n"
     )
 
 
 def init_json(c: Created, *, color: bool = False) -> str:
     return json.dumps(
-        envelope({"name": c.name, "root": str(c.root), "files": sorted(c.files)}), indent=2
+        envelope({"name": c.name, "root": str(c.root), "files": sorted(c.files), "git": c.git}),
+        indent=2,
     )

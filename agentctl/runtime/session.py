@@ -37,6 +37,7 @@ from agentctl.runtime.ratelimit import RateGate
 from agentctl.runtime.reserve import DayLease, ReserveGate
 from agentctl.runtime.sla import Window, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
+from agentctl.runtime.version import run_version
 
 # Operations whose `effect` makes them journaled: an intent committed (and synced) before
 # the call, its outcome committed right after (docs/runtime.md, "Effects are journaled").
@@ -195,6 +196,8 @@ class AgentRun:
         self.session = session
         self.charter = charter
         self.name = charter.name
+        # what the ledger attributes this run to: the charter, its code, its connectors
+        self.version = run_version(session.ws, session.env, charter)
         self.span = new_span_id()
         self.parent_span = parent_span
         self.contract = contract
@@ -235,7 +238,7 @@ class AgentRun:
             parent_span_id=parent if span else (parent or self.span),
             ts=s.ts(),
             principal=self.name,
-            principal_version=self.charter.digest,
+            principal_version=self.version,
             commit=s.cfg.commit,
             **fields,
         )

@@ -188,6 +188,15 @@ class Ws:
         assert not errors, errors
         return res.workspace
 
+    def version(self, charter: str) -> str:
+        """The charter's version as the ledger records it (agentctl/model/versions.py)."""
+        from agentctl.model.versions import charter_version
+
+        ws = self.workspace()
+        res = ws.charter(charter)
+        read = lambda rel: (self.root / rel).read_bytes() if (self.root / rel).is_file() else None  # noqa: E731
+        return charter_version(ws, res, read)
+
     def run(self, charter: str, payload: Any, *, start: dt.datetime = NOW, **kw: Any) -> Any:
         from agentctl.ledger import Ledger
         from agentctl.runtime.run import run_charter

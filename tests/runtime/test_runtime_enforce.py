@@ -34,7 +34,7 @@ def test_granted_call_runs_and_is_recorded(ws: Ws) -> None:
     assert call["parent_span_id"] == start["span_id"] == end["span_id"]
     assert start["trace_id"] == call["trace_id"] == res.trace_id
     assert start["principal"] == "worker"
-    assert start["principal_version"] == ws.workspace().charter("worker").digest
+    assert start["principal_version"] == ws.version("worker")
     assert start["ts"] == "2026-11-25T10:00:00." + start["ts"][20:26] + "Z"
     assert ws.verify().ok
 

@@ -82,7 +82,7 @@ def test_misses_count_against_the_provider_over_the_day(cli: Any, ws: Ws) -> Non
     doc = json.loads(r.stdout)
     misses = {c["charter"]: [v["sla_misses"] for v in c["versions"]] for c in doc["charters"]}
     assert misses == {"asker": [{}], "helper": [{"counted": 1}], "helper2": [{}]}
-    helper_version = ws.workspace().charter("charter/helper").digest
+    helper_version = ws.version("charter/helper")
     (helper,) = [c for c in doc["charters"] if c["charter"] == "helper"]
     assert helper["versions"][0]["version"] == helper_version
     assert [
