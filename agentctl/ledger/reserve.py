@@ -69,14 +69,6 @@ class Amounts:
             max(0, self.tokens - used.tokens),
         )
 
-    def to_attrs(self) -> dict[str, Any]:
-        return {
-            "usd": str(self.usd),
-            "steps": self.steps,
-            "tool_calls": self.tool_calls,
-            "tokens": self.tokens,
-        }
-
     @classmethod
     def from_attrs(cls, a: dict[str, Any]) -> Amounts:
         return cls(

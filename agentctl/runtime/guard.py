@@ -35,17 +35,6 @@ class Counters:
     tool_calls: int = 0
     wall_time_s: float = 0.0
 
-    @classmethod
-    def from_totals(cls, totals: dict[str, float]) -> Counters:
-        """The ledger's `daily_totals` dict → counters."""
-        return cls(
-            usd=Decimal(repr(float(totals.get("usd", 0.0)))),
-            tokens=int(totals.get("tokens", 0)),
-            steps=int(totals.get("steps", 0)),
-            tool_calls=int(totals.get("tool_calls", 0)),
-            wall_time_s=float(totals.get("wall_time_s", 0.0)),
-        )
-
 
 @dataclass
 class Want:
