@@ -116,8 +116,15 @@ class Runner:
     log: Callable[[str], None] = lambda _m: None
 
     def run(self, sel: Selection) -> EvalReport:
+        from agentctl.runtime.revision import fresh_imports
+
+        chosen = select(self.workspace, sel)
         eval_run = new_trace_id()  # ties this invocation's eval events together
-        verdicts = [self.suite(s, sites, eval_run) for s, sites in select(self.workspace, sel)]
+        # in-process agents are imported from this workspace's code, afresh: a module a
+        # caller imported earlier (another copy, an older edit) must not be what is judged
+        folders = [(self.root / p).resolve() for p in self.workspace.settings.python_path]
+        with fresh_imports(folders):
+            verdicts = [self.suite(s, sites, eval_run) for s, sites in chosen]
         return EvalReport(verdicts, self.rev, self.commit)
 
     def suite(

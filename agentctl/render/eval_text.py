@@ -3,6 +3,7 @@ in short) and as markdown (a pull-request comment). Pure functions of the report
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,10 @@ def _case_lines(c: CaseResult, color: bool) -> list[str]:
     for f in c.failures:
         lines += _wrap(f"{f.check}", 4)
         lines += _wrap(f"{f.message}; expected {f.expected}, got {f.got}", 6)
+    if c.failures and c.output is not None:
+        text = json.dumps(c.output, sort_keys=True, ensure_ascii=False, default=str)
+        line = f"    output: {text}"
+        lines.append(line if len(line) <= WIDTH else line[: WIDTH - 1] + "…")
     if c.outcome == "error":
         lines += _wrap(f"error: {c.error}", 4)
         if c.hint:
