@@ -7,6 +7,7 @@ so CI test reporters count failures and errors apart.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
@@ -64,6 +65,14 @@ def render_json(report: EvalReport, *, color: bool = False) -> str:
     )
 
 
+# characters XML 1.0 cannot carry even escaped (an agent's output may hold them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _failure_text(c: CaseResult) -> str:
     lines = []
     for f in c.failures:
@@ -115,10 +124,10 @@ def render_junit(report: EvalReport, *, color: bool = False) -> str:
             if c.outcome == "fail":
                 first = c.failures[0] if c.failures else None
                 msg = f"{first.check}: {first.message}" if first else "failed"
-                el = ET.SubElement(tc, "failure", message=msg, type="AssertionFailed")
-                el.text = _failure_text(c)
+                el = ET.SubElement(tc, "failure", message=_x(msg), type="AssertionFailed")
+                el.text = _x(_failure_text(c))
             elif c.outcome == "error":
-                el = ET.SubElement(tc, "error", message=c.error or "error", type="CaseError")
-                el.text = "\n".join(x for x in (c.error, c.hint) if x)
+                el = ET.SubElement(tc, "error", message=_x(c.error or "error"), type="CaseError")
+                el.text = _x("\n".join(x for x in (c.error, c.hint) if x))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
