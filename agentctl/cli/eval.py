@@ -20,6 +20,12 @@ def command(
         None, "--ledger", help="Ledger file (default: spec.ledger of agentctl.yaml)."
     ),
     format: str = format_option("eval"),
+    now: str = typer.Option(
+        None,
+        "--now",
+        help="Start every case's clock at this RFC 3339 instant (deterministic CI runs "
+        "of dated fixtures and credentials; not on a ledger of real runs).",
+    ),
 ) -> int:
     """Run eval suites through the runtime and decide their gates.
 
@@ -41,6 +47,27 @@ def command(
     from agentctl.runtime.run import head_commit
 
     check_format(format, "eval")
+    real = dt.datetime.now(dt.UTC)  # the shell reads the clock
+    fixed: dt.datetime | None = None
+    override = None
+    if now is not None:
+        from agentctl.errors import UsageError
+        from agentctl.ledger import format_ts
+        from agentctl.ledger.clock import mark
+
+        try:
+            fixed = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"--now {now!r} is not an RFC 3339 instant", hint="e.g. 2026-11-25T09:30:00Z"
+            ) from None
+        if fixed.tzinfo is None:
+            fixed = fixed.replace(tzinfo=dt.UTC)
+        override = mark(format_ts(real), now=format_ts(fixed))
+
+    def clock() -> dt.datetime:
+        return fixed if fixed is not None else dt.datetime.now(dt.UTC)
+
     root = workspace_root(workspace)
     result = load(root, rev)
     ws = result.workspace
@@ -60,11 +87,12 @@ def command(
             ws,
             root,
             led,
-            lambda: dt.datetime.now(dt.UTC),
+            clock,
             commit=ws.commit or head_commit(root),
             rev=rev or None,
             environ=os.environ,
             log=note,
+            clock_override=override,
         )
         report = runner.run(sel)
     emit(render("eval", format, report))

@@ -114,11 +114,17 @@ class Runner:
     rev: str | None = None
     environ: Mapping[str, str] | None = None
     log: Callable[[str], None] = lambda _m: None
+    # `eval --now`: the runs' clock is not the real one (ledger/clock.py `mark`)
+    clock_override: dict[str, str] | None = None
 
     def run(self, sel: Selection) -> EvalReport:
         from agentctl.runtime.revision import fresh_imports
 
         chosen = select(self.workspace, sel)
+        if self.clock_override is not None:  # a usage error, not one error per case
+            from agentctl.ledger.clock import refuse_on_real_ledger
+
+            refuse_on_real_ledger(self.ledger, "--now")
         eval_run = new_trace_id()  # ties this invocation's eval events together
         # in-process agents are imported from this workspace's code, afresh: a module a
         # caller imported earlier (another copy, an older edit) must not be what is judged
@@ -161,6 +167,7 @@ class Runner:
                 rev=self.rev,
                 log=self.log,
                 trace_id=trace_id,
+                clock_override=self.clock_override,
             )
         except AgentctlError as exc:  # the runtime cannot start, the input is refused
             result.error, result.hint = exc.message, exc.hint
@@ -193,7 +200,7 @@ class Runner:
 
     def _event(self, charter_ref: str, trace_id: str, **fields: Any) -> LedgerEvent:
         charter = self.workspace.charter(charter_ref)
-        return LedgerEvent(
+        event = LedgerEvent(
             trace_id=trace_id,
             span_id=new_span_id(),
             parent_span_id=None,
@@ -203,6 +210,11 @@ class Runner:
             commit=self.commit,
             **fields,
         )
+        if self.clock_override is not None:
+            from agentctl.ledger.clock import MARK
+
+            event.attrs = {**event.attrs, MARK: self.clock_override}
+        return event
 
     def _record_case(
         self, r: CaseResult, suite: Resource[EvalSuiteDoc], input: Any, eval_run: str

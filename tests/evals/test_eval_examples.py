@@ -15,6 +15,7 @@ from support import REPO, commit_all, git
 from agentctl.ledger import Ledger
 from agentctl.ledger.verify import verify
 
+NOW = "2026-11-25T10:00:00Z"
 PARTS = ("agentctl.yaml", "charters", "evals", "policies", "simulator")
 
 
@@ -35,7 +36,8 @@ def ws(tmp_path: Path) -> Path:
 
 
 def _eval(cli: Any, ws: Path, *args: str) -> Any:
-    return cli("eval", "-w", ws, "--ledger", ws.parent / "ledger.db", *args)
+    # a fixed clock: the examples' fixtures and credentials are dated
+    return cli("eval", "-w", ws, "--ledger", ws.parent / "ledger.db", "--now", NOW, *args)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -200,3 +202,31 @@ def test_usage_errors_exit_2(cli: Any, ws: Path) -> None:
     assert "no eval case to run for case 'no-such-case'" in r.stderr
     r = _eval(cli, ws, "--format", "yaml")
     assert r.exit_code == 2
+    real = ws.parent / "real.db"
+    assert cli("eval", "-w", ws, "logistics-core", "--ledger", real).exit_code == 0
+    r = cli("eval", "-w", ws, "logistics-core", "--ledger", real, "--now", NOW)
+    assert r.exit_code == 2
+    assert "--now cannot be used with" in r.stderr
+
+
+def test_rev_evaluates_the_code_and_suites_of_that_revision(cli: Any, ws: Path) -> None:
+    good = git(ws, "rev-parse", "HEAD").strip()
+    _edit(
+        ws / "charters/lib/example_agents/retail.py",
+        'if fc["stockout_risk"] < RISK_THRESHOLD or need <= 0:',
+        "if False:",
+    )
+    weak = commit_all(ws, "a weakened planner")
+    r = _eval(cli, ws, "replenishment-core", "--rev", good, "-f", "json")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert (doc["rev"], doc["commit"]) == (good, good)
+    r = _eval(cli, ws, "replenishment-core", "--rev", weak)
+    assert r.exit_code == 1
+    assert "failed well-stocked-no-plan" in r.stdout
+    with Ledger.open(ws.parent / "ledger.db") as led:
+        commits = [
+            c
+            for (c,) in led.conn.execute("SELECT git_commit FROM events WHERE kind = 'eval_suite'")
+        ]
+    assert commits == [good, weak]
