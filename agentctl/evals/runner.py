@@ -17,7 +17,7 @@ from agentctl.errors import AgentctlError, UsageError
 from agentctl.evals import judge
 from agentctl.evals.judge import CaseResult, Failure, SuiteVerdict
 from agentctl.evals.trace import build_trace
-from agentctl.ledger import Ledger, LedgerEvent, format_ts, new_span_id, new_trace_id
+from agentctl.ledger import Ledger, LedgerError, LedgerEvent, format_ts, new_span_id, new_trace_id
 from agentctl.ledger.query import trace_events
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import EvalSuiteDoc
@@ -169,6 +169,8 @@ class Runner:
                 trace_id=trace_id,
                 clock_override=self.clock_override,
             )
+        except LedgerError:
+            raise  # the ledger itself failed: not this case's outcome
         except AgentctlError as exc:  # the runtime cannot start, the input is refused
             result.error, result.hint = exc.message, exc.hint
             self._record_case(result, suite, case.input, eval_run)
