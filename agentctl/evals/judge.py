@@ -58,6 +58,7 @@ class CaseResult:
     hint: str | None = None
     cost_usd: float = 0.0
     latency_ms: float = 0.0
+    version: str | None = None  # the charter's principal_version in the run's run_start
 
 
 def _show(value: Any, width: int = 200) -> str:

@@ -180,6 +180,14 @@ class Runner:
         result.cost_usd = float(res.cost_usd)
         result.latency_ms = res.wall_s * 1000
         rows = trace_events(self.ledger, res.trace_id)
+        result.version = next(
+            (
+                r["principal_version"]
+                for r in rows
+                if r["kind"] == "run_start" and r["parent_span_id"] is None
+            ),
+            None,
+        )
         result.trace = build_trace(rows, self.ledger.payload, res.charter)
         if res.status == "error":
             result.error, result.hint = res.error, res.hint
@@ -200,15 +208,21 @@ class Runner:
 
     # --- the ledger ------------------------------------------------------------------------
 
-    def _event(self, charter_ref: str, trace_id: str, **fields: Any) -> LedgerEvent:
+    def _event(
+        self, charter_ref: str, trace_id: str, version: str | None, **fields: Any
+    ) -> LedgerEvent:
+        """An eval event bound to the charter's version as the run recorded it (document,
+        code, connectors: docs/deploy.md); the document's digest when no run started."""
         charter = self.workspace.charter(charter_ref)
+        if version is None:
+            version = charter.digest if charter is not None else ""
         event = LedgerEvent(
             trace_id=trace_id,
             span_id=new_span_id(),
             parent_span_id=None,
             ts=format_ts(self.now()),
             principal=_bare(charter_ref, "charter"),
-            principal_version=charter.digest if charter is not None else "",
+            principal_version=version,
             commit=self.commit,
             **fields,
         )
@@ -237,6 +251,7 @@ class Runner:
         event = self._event(
             suite.doc.spec.charter,
             r.trace_id or new_trace_id(),
+            r.version,
             kind="eval_case",
             operation=f"evalsuite/{r.suite}",
             status=STATUS[r.outcome],
@@ -265,6 +280,7 @@ class Runner:
         event = self._event(
             v.charter,
             trace_id,
+            next((c.version for c in v.cases if c.version), None),
             kind="eval_suite",
             operation=f"evalsuite/{v.suite}",
             status="ok" if v.passed else "failed",
