@@ -230,3 +230,20 @@ def test_rev_evaluates_the_code_and_suites_of_that_revision(cli: Any, ws: Path) 
             for (c,) in led.conn.execute("SELECT git_commit FROM events WHERE kind = 'eval_suite'")
         ]
     assert commits == [good, weak]
+
+
+def test_a_connector_error_is_an_error_not_a_failure(cli: Any, ws: Path) -> None:
+    # the ticketing system is down: every call to it fails
+    _edit(
+        ws / "charters/lib/example_tools/support.py",
+        '    tid = payload["ticket_id"]\n    if tid not in TICKETS:',
+        '    raise ConnectionError("ticketing is down")\n    tid = payload["ticket_id"]\n'
+        "    if tid not in TICKETS:",
+    )
+    r = _eval(cli, ws, "support-top-intents", "--case", "where-is-my-refund", "-f", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    case = doc["suites"][0]["cases"][0]
+    assert (case["outcome"], case["failures"]) == ("error", []), case
+    assert "ticketing is down" in case["error"]
+    assert doc["suites"][0]["reasons"][-1] == "1 case(s) errored and could not be judged"
