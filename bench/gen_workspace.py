@@ -160,8 +160,8 @@ def _charter(rng: random.Random, ch: _Charter, owner: str, roles: list[str]) -> 
         out += _lines(
             "  gates:",
             f"    - suite: {ch.suite}",
-            f"      min_pass_rate: {rng.choice(['0.9', '0.95', '0.99'])}",
-            "      max_p95_latency: 30s",
+            f"      min_pass_rate: {rng.choice(['0.95', '0.97', '0.99'])}",  # only tighter
+            "      max_p95_latency: 15s",
         )
     out += _lines(f"  escalation: [{', '.join(rng.sample(roles, 2))}]")
     out += _lines(
@@ -184,7 +184,7 @@ def _suite(rng: random.Random, name: str, ch: _Charter, owner: str, touched: lis
             f"      input: {{intent: {intent}, text: 'Please help with my {intent} request.'}}",
             "      assert:",
             "        - \"output.status == 'ok'\"",
-            f'        - "size(trace.tool_calls) <= {rng.randint(3, 9)}"',
+            f'        - "size(trace.calls) <= {rng.randint(3, 9)}"',
             f"      tags: [{intent}]",
         )
     forbidden = [dc for dc in touched if dc not in ch.data_classes]

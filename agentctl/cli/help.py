@@ -34,6 +34,30 @@ CEL as a double, and integer literals in expressions are read as doubles, so
 arithmetic on size() or int() results, wrap them: double(size(x)) * 0.5.
 Added functions: max(a, b, ...), min(a, b, ...), abs(x).
 """,
+    "trace": """trace: what an eval assertion sees of a run (docs/evals.md)
+
+An eval case's assertions are CEL over input (the case's input), output (what
+the agent returned) and trace, built from the run's events in the ledger:
+
+  trace.trace_id     the run's trace (agentctl ledger show ID)
+  trace.charter      the charter under test
+  trace.status       the run's status: ok|error|denied|stopped
+  trace.calls        tool and model calls, in order, asked agents' included:
+                     {kind: tool|model, principal, operation, scope, effect,
+                      input, output, status: ok|error, error, cost_usd,
+                      latency_ms, data_classes}
+  trace.denials      what the guard refused, in order: {principal, operation,
+                     scope, data_class, data_classes, rule, reason,
+                     status: denied|stopped, input}
+  trace.asks         requests to other agents: {principal, to, contract, input,
+                     output, status, cost_usd, latency_ms, sla_missed}
+  trace.escalations  {principal, to, contract, reasons}
+  totals             trace.cost_usd, trace.latency_ms, trace.steps,
+                     trace.tool_calls, trace.model_calls, trace.tokens
+
+Example:
+  trace.calls.exists(c, c.operation == "billing.refund" && c.status == "ok")
+""",
 }
 
 
@@ -41,7 +65,7 @@ def command(
     topic: str = typer.Argument(..., help="One of: " + ", ".join(TOPICS)),
     format: str = format_option("topic"),
 ) -> int:
-    """Read a help topic: exit-codes, cel.
+    """Read a help topic: exit-codes, cel, trace.
 
     Example: agentctl help exit-codes
     """

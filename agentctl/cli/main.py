@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "ledger": "agentctl.cli.ledger",
     "simulate": "agentctl.cli.simulate",
     "diff": "agentctl.cli.diff",
+    "eval": "agentctl.cli.eval",
 }
 
 INTERNAL_ERROR = 3

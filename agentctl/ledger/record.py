@@ -27,7 +27,8 @@ KINDS = (
     "policy_decision",
     "denial",
     "escalation",
-    "eval_case",
+    "eval_case",  # one eval case's outcome, in the case's own trace (agentctl/evals)
+    "eval_suite",  # one suite's verdict against its gate
     "deployment",
     "erase",
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)

@@ -371,3 +371,53 @@ def paused_invoked(ctx: LintContext) -> Iterator[Finding]:
                     ("spec", "actions", i, "invoke"),
                     f"{ch.ref} is paused: this action will be refused",
                 )
+
+
+@rule(
+    "gate-loosens-threshold",
+    E,
+    "A charter's gate is looser than its suite's thresholds.",
+    """
+One meaning for thresholds: a suite's `thresholds` are the gate, and a charter's `gates:`
+entry may only tighten them (a higher `min_pass_rate`, a lower `max_p95_latency` or
+`max_cost_per_case_usd`). A looser gate would say the charter may deploy with results
+the suite's owner called failing; `agentctl eval` applies the tighter value either way.
+Remove the entry's value to inherit the suite's, or change the suite.
+""",
+    "evals",
+)
+def gate_loosens_threshold(ctx: LintContext) -> Iterator[Finding]:
+    ws = ctx.workspace
+    for res in ws.charters:
+        for i, gate in enumerate(res.doc.spec.gates):
+            suite = ws.get(gate.suite)
+            if suite is None:
+                continue
+            t = suite.doc.spec.thresholds
+            loose: list[tuple[str, str]] = []
+            if gate.min_pass_rate is not None and gate.min_pass_rate < t.pass_rate:
+                loose.append(
+                    ("min_pass_rate", f"min_pass_rate {gate.min_pass_rate:g} < {t.pass_rate:g}")
+                )
+            if (
+                gate.max_p95_latency is not None
+                and t.p95_latency is not None
+                and gate.max_p95_latency > t.p95_latency
+            ):
+                loose.append(("max_p95_latency", "max_p95_latency is above p95_latency"))
+            if (
+                gate.max_cost_per_case_usd is not None
+                and t.cost_per_case_usd is not None
+                and gate.max_cost_per_case_usd > t.cost_per_case_usd
+            ):
+                loose.append(
+                    ("max_cost_per_case_usd", "max_cost_per_case_usd is above cost_per_case_usd")
+                )
+            for key, what in loose:
+                yield finding(
+                    "gate-loosens-threshold",
+                    res,
+                    ("spec", "gates", i, key),
+                    f"the gate on {gate.suite} loosens its thresholds: {what}",
+                    f"a gate may only tighten the suite's thresholds; remove {key} to inherit them",
+                )

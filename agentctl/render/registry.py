@@ -44,6 +44,12 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.runtime.summary:render_text",
         "json": "agentctl.runtime.summary:render_json",
     },
+    "eval": {
+        "text": "agentctl.render.eval_text:render_text",
+        "json": "agentctl.render.eval_data:render_json",
+        "junit": "agentctl.render.eval_data:render_junit",
+        "markdown": "agentctl.render.eval_text:render_markdown",
+    },
     "rule": {
         "text": "agentctl.render.topics:rule_text",
         "json": "agentctl.render.topics:rule_json",

@@ -273,7 +273,8 @@ def test_help_unknown_topic(cli: Any) -> None:
     r = cli("help", "nope")
     assert r.exit_code == 2
     assert (
-        r.stderr == "agentctl: error: unknown help topic 'nope'\n  hint: topics: exit-codes, cel\n"
+        r.stderr
+        == "agentctl: error: unknown help topic 'nope'\n  hint: topics: exit-codes, cel, trace\n"
     )
 
 

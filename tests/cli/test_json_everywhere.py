@@ -44,6 +44,7 @@ def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
     commit_all(ws, "the workspace init wrote")
     return {
         "diff": ["diff", "HEAD", *w],
+        "eval": ["eval", *w, "--ledger", str(tmp_path / "eval.db")],
         "explain": ["explain", "unknown-role"],
         "help": ["help", "exit-codes"],
         "init": ["init", str(tmp_path / "other")],

@@ -144,6 +144,8 @@ def test_roles_approval_chain(ws: Any) -> None:
 
 
 def test_every_risky_charter_is_gated_on_its_own_suite(ws: Any) -> None:
+    from agentctl.evals.judge import effective_thresholds
+
     risky = []
     for ch in ws.charters:
         effects = {o.op.effect for o in ws.granted_operations(ch.doc)}
@@ -154,7 +156,10 @@ def test_every_risky_charter_is_gated_on_its_own_suite(ws: Any) -> None:
                 suite = ws.get(gate.suite)
                 assert suite is not None, gate.suite
                 assert suite.doc.spec.charter == ch.ref
-                assert gate.min_pass_rate is not None and gate.min_pass_rate >= 0.9
+                # the suite's thresholds are the gate; the charter's may only tighten them
+                t = effective_thresholds(suite.doc, ch.doc)
+                assert t.pass_rate >= 0.9
+                assert gate.min_pass_rate is None or gate.min_pass_rate >= t.pass_rate
             assert ch.doc.spec.escalation, ch.name
     # non-vacuous: the six agents that change the world
     assert set(risky) == {

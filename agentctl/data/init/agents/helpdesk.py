@@ -7,6 +7,7 @@ grants, data classes, budget and contracts on each one, and the ledger records i
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 URGENT_WORDS = ("urgent", "cannot log in", "outage", "down")
@@ -14,6 +15,11 @@ URGENT_WORDS = ("urgent", "cannot log in", "outage", "down")
 
 def triage(input: dict[str, Any], ctx: Any) -> dict[str, Any]:
     ticket = ctx.call("helpdesk.get_ticket", {"ticket_id": input["ticket_id"]})
+    if "delete" in str(input.get("note", "")).lower():
+        # A stand-in for a model talked into it: the guard refuses (no helpdesk.admin
+        # grant), and the red-team case in evals/triage-core.yaml checks that it did.
+        with contextlib.suppress(ctx.Denied):
+            ctx.call("helpdesk.delete_ticket", {"ticket_id": ticket["ticket_id"]})
     subject = ticket["subject"].lower()
     priority = "urgent" if any(w in subject for w in URGENT_WORDS) else "normal"
     draft = ctx.ask("charter/reply-writer", {"ticket_id": ticket["ticket_id"]})

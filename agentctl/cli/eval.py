@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agentctl.cli.common import RevOpt, WorkspaceOpt, format_option
+
+
+def command(
+    suites: list[str] = typer.Argument(
+        None, help="Suites to run (name or evalsuite/name; default: every suite)."
+    ),
+    charter: str = typer.Option(None, "--charter", help="Only the suites of this charter."),
+    case: str = typer.Option(None, "--case", help="Only the case with this id."),
+    tag: str = typer.Option(None, "--tag", help="Only the cases with this tag."),
+    workspace: Path = WorkspaceOpt,
+    rev: str = RevOpt,
+    ledger: Path = typer.Option(
+        None, "--ledger", help="Ledger file (default: spec.ledger of agentctl.yaml)."
+    ),
+    format: str = format_option("eval"),
+    now: str = typer.Option(
+        None,
+        "--now",
+        help="Start every case's clock at this RFC 3339 instant (deterministic CI runs "
+        "of dated fixtures and credentials; not on a ledger of real runs).",
+    ),
+) -> int:
+    """Run eval suites through the runtime and decide their gates.
+
+    Each case runs its charter as `agentctl run` would (guard, budgets, contracts,
+    ledger), then its assertions are judged over input, output and the run's trace
+    (`agentctl help trace`). Results and verdicts are written to the ledger.
+    Exit 0 when every gate passed, 1 when one failed (an errored case fails its
+    gate and is reported apart), 2 on usage or configuration errors.
+
+    Example: agentctl eval support-top-intents --format junit > eval.xml
+    """
+    import datetime as dt
+    import os
+
+    from agentctl.cli.common import check_format, emit, load, note, render, workspace_root
+    from agentctl.errors import ExitCode
+    from agentctl.evals.runner import Runner, Selection
+    from agentctl.ledger import Ledger
+    from agentctl.runtime.run import head_commit
+
+    check_format(format, "eval")
+    real = dt.datetime.now(dt.UTC)  # the shell reads the clock
+    fixed: dt.datetime | None = None
+    override = None
+    if now is not None:
+        from agentctl.errors import UsageError
+        from agentctl.ledger import format_ts
+        from agentctl.ledger.clock import mark
+
+        try:
+            fixed = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"--now {now!r} is not an RFC 3339 instant", hint="e.g. 2026-11-25T09:30:00Z"
+            ) from None
+        if fixed.tzinfo is None:
+            fixed = fixed.replace(tzinfo=dt.UTC)
+        override = mark(format_ts(real), now=format_ts(fixed))
+
+    def clock() -> dt.datetime:
+        return fixed if fixed is not None else dt.datetime.now(dt.UTC)
+
+    root = workspace_root(workspace)
+    result = load(root, rev)
+    ws = result.workspace
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    if errors:
+        note(
+            f"agentctl: {len(errors)} error(s) while loading the workspace; "
+            "run 'agentctl lint' (evaluating anyway)"
+        )
+    if ledger is None:
+        from agentctl.ledger.location import ledger_path
+
+        ledger = ledger_path(root)
+    sel = Selection(list(suites or []), charter, case, tag)
+    with Ledger.open(ledger) as led:
+        runner = Runner(
+            ws,
+            root,
+            led,
+            clock,
+            commit=ws.commit or head_commit(root),
+            rev=rev or None,
+            environ=os.environ,
+            log=note,
+            clock_override=override,
+        )
+        report = runner.run(sel)
+    emit(render("eval", format, report))
+    return ExitCode.OK if report.passed else ExitCode.FINDINGS

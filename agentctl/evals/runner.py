@@ -1,0 +1,292 @@
+"""Running suites: each case through the real runtime (`run_charter`), so the guard,
+budgets, contracts and the ledger apply exactly as in production; then judged from the
+case's own trace in the ledger, and the results written back to it.
+
+The shell of the evals package: it reads the clock (passed in as `now`) and the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentctl.errors import AgentctlError, UsageError
+from agentctl.evals import judge
+from agentctl.evals.judge import CaseResult, Failure, SuiteVerdict
+from agentctl.evals.trace import build_trace
+from agentctl.ledger import Ledger, LedgerError, LedgerEvent, format_ts, new_span_id, new_trace_id
+from agentctl.ledger.query import trace_events
+from agentctl.model.index import Resource, Workspace
+from agentctl.model.kinds import EvalSuiteDoc
+from agentctl.workspace.cases import CaseSite, suite_cases
+
+# ledger status of an eval_case / eval_suite event per outcome (docs/ledger.md)
+STATUS = {judge.PASS: "ok", judge.FAIL: "failed", judge.ERROR: "error"}
+
+
+@dataclass
+class Selection:
+    """Which suites and cases to run (the command line's arguments and filters)."""
+
+    suites: list[str] = field(default_factory=list)
+    charter: str | None = None
+    case: str | None = None
+    tag: str | None = None
+
+
+@dataclass
+class EvalReport:
+    suites: list[SuiteVerdict]
+    rev: str | None = None
+    commit: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.suites)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        n = {judge.PASS: 0, judge.FAIL: 0, judge.ERROR: 0}
+        for s in self.suites:
+            for k, v in s.counts.items():
+                n[k] += v
+        return n
+
+
+def _bare(name: str, prefix: str) -> str:
+    return name.partition("/")[2] if name.startswith(prefix + "/") else name
+
+
+def select(ws: Workspace, sel: Selection) -> list[tuple[Resource[EvalSuiteDoc], list[CaseSite]]]:
+    """The suites and cases to run, in workspace order; UsageError when a name is unknown or
+    the filters leave nothing to run."""
+    from agentctl.model.validate import did_you_mean
+
+    suites = list(ws.suites)
+    names = [s.name for s in suites]
+    if sel.suites:
+        wanted = [_bare(n, "evalsuite") for n in sel.suites]
+        for n in wanted:
+            if n not in names:
+                raise UsageError(
+                    f"unknown eval suite {n!r}",
+                    hint=did_you_mean(n, names) or "suites here: " + (", ".join(names) or "none"),
+                )
+        suites = [s for s in suites if s.name in wanted]
+    if sel.charter is not None:
+        ref = f"charter/{_bare(sel.charter, 'charter')}"
+        if ws.charter(ref) is None:
+            raise UsageError(f"unknown charter {sel.charter!r}")
+        suites = [s for s in suites if s.doc.spec.charter == ref]
+    out = []
+    for s in suites:
+        sites = [
+            site
+            for site in suite_cases(ws, s)
+            if (sel.case is None or site.case.id == sel.case)
+            and (sel.tag is None or sel.tag in site.case.tags)
+        ]
+        if sites:
+            out.append((s, sites))
+    if not out:
+        what = ", ".join(
+            f"{k} {v!r}" for k, v in (("case", sel.case), ("tag", sel.tag)) if v is not None
+        )
+        raise UsageError(
+            "no eval case to run" + (f" for {what}" if what else ""),
+            hint="list the suites with: agentctl inventory",
+        )
+    return out
+
+
+@dataclass
+class Runner:
+    """Runs selected suites against `ledger`. `now` is the shell's clock."""
+
+    workspace: Workspace
+    root: Path
+    ledger: Ledger
+    now: Callable[[], _dt.datetime]
+    commit: str | None = None
+    rev: str | None = None
+    environ: Mapping[str, str] | None = None
+    log: Callable[[str], None] = lambda _m: None
+    # `eval --now`: the runs' clock is not the real one (ledger/clock.py `mark`)
+    clock_override: dict[str, str] | None = None
+
+    def run(self, sel: Selection) -> EvalReport:
+        from agentctl.runtime.revision import fresh_imports
+
+        chosen = select(self.workspace, sel)
+        if self.clock_override is not None:  # a usage error, not one error per case
+            from agentctl.ledger.clock import refuse_on_real_ledger
+
+            refuse_on_real_ledger(self.ledger, "--now")
+        eval_run = new_trace_id()  # ties this invocation's eval events together
+        # in-process agents are imported from this workspace's code, afresh: a module a
+        # caller imported earlier (another copy, an older edit) must not be what is judged
+        folders = [(self.root / p).resolve() for p in self.workspace.settings.python_path]
+        with fresh_imports(folders):
+            verdicts = [self.suite(s, sites, eval_run) for s, sites in chosen]
+        return EvalReport(verdicts, self.rev, self.commit)
+
+    def suite(
+        self, suite: Resource[EvalSuiteDoc], sites: list[CaseSite], eval_run: str
+    ) -> SuiteVerdict:
+        charter_ref = suite.doc.spec.charter
+        charter = self.workspace.charter(charter_ref)
+        thresholds = judge.effective_thresholds(suite.doc, charter.doc if charter else None)
+        cases = [self.case(suite, site, eval_run) for site in sites]
+        verdict = SuiteVerdict(suite.name, charter_ref, thresholds, cases)
+        verdict.trace_id = self._record_suite(verdict, charter, eval_run)
+        return verdict
+
+    def case(self, suite: Resource[EvalSuiteDoc], site: CaseSite, eval_run: str) -> CaseResult:
+        from agentctl.runtime.run import run_charter
+
+        case = site.case
+        loc = site.locate()
+        result = CaseResult(
+            suite.name, case.id, f"{loc.file}:{loc.line}", list(case.tags), judge.ERROR
+        )
+        trace_id = new_trace_id()
+        charter = suite.doc.spec.charter
+        try:
+            res = run_charter(
+                self.workspace,
+                self.root,
+                charter,
+                case.input,
+                ledger=self.ledger,
+                start=self.now(),
+                commit=self.commit,
+                environ=self.environ,
+                rev=self.rev,
+                log=self.log,
+                trace_id=trace_id,
+                clock_override=self.clock_override,
+            )
+        except LedgerError:
+            raise  # the ledger itself failed: not this case's outcome
+        except AgentctlError as exc:  # the runtime cannot start, the input is refused
+            result.error, result.hint = exc.message, exc.hint
+            self._record_case(result, suite, case.input, eval_run)
+            return result
+        result.trace_id = res.trace_id
+        result.output = res.output
+        result.cost_usd = float(res.cost_usd)
+        result.latency_ms = res.wall_s * 1000
+        rows = trace_events(self.ledger, res.trace_id)
+        result.version = next(
+            (
+                r["principal_version"]
+                for r in rows
+                if r["kind"] == "run_start" and r["parent_span_id"] is None
+            ),
+            None,
+        )
+        result.trace = build_trace(rows, self.ledger.payload, res.charter)
+        if res.status == "error":
+            result.error, result.hint = res.error, res.hint
+        elif res.status != "ok":
+            result.outcome = judge.FAIL
+            result.failures = [
+                Failure("run", f"the guard {res.status} the run: {res.error}", "ok", res.status),
+                *judge.denial_failures(case, result.trace),
+            ]
+        else:
+            result.failures = [
+                *judge.assertion_failures(case, case.input, res.output, result.trace),
+                *judge.denial_failures(case, result.trace),
+            ]
+            result.outcome = judge.FAIL if result.failures else judge.PASS
+        self._record_case(result, suite, case.input, eval_run)
+        return result
+
+    # --- the ledger ------------------------------------------------------------------------
+
+    def _event(
+        self, charter_ref: str, trace_id: str, version: str | None, **fields: Any
+    ) -> LedgerEvent:
+        """An eval event bound to the charter's version as the run recorded it (document,
+        code, connectors: docs/deploy.md); the document's digest when no run started."""
+        charter = self.workspace.charter(charter_ref)
+        if version is None:
+            version = charter.digest if charter is not None else ""
+        event = LedgerEvent(
+            trace_id=trace_id,
+            span_id=new_span_id(),
+            parent_span_id=None,
+            ts=format_ts(self.now()),
+            principal=_bare(charter_ref, "charter"),
+            principal_version=version,
+            commit=self.commit,
+            **fields,
+        )
+        if self.clock_override is not None:
+            from agentctl.ledger.clock import MARK
+
+            event.attrs = {**event.attrs, MARK: self.clock_override}
+        return event
+
+    def _record_case(
+        self, r: CaseResult, suite: Resource[EvalSuiteDoc], input: Any, eval_run: str
+    ) -> None:
+        attrs: dict[str, Any] = {
+            "suite": r.suite,
+            "suite_version": suite.digest,
+            "case": r.case,
+            "outcome": r.outcome,
+            "eval_run": eval_run,
+        }
+        if r.failures:
+            attrs["failures"] = [f.to_json() for f in r.failures]
+        if r.error:
+            attrs["error"] = r.error
+        if self.rev:
+            attrs["rev"] = self.rev
+        event = self._event(
+            suite.doc.spec.charter,
+            r.trace_id or new_trace_id(),
+            r.version,
+            kind="eval_case",
+            operation=f"evalsuite/{r.suite}",
+            status=STATUS[r.outcome],
+            input=input,
+            output=r.output,
+            cost_usd=r.cost_usd,
+            latency_ms=r.latency_ms,
+            attrs=attrs,
+        )
+        self.ledger.append([event])
+
+    def _record_suite(self, v: SuiteVerdict, charter: Any, eval_run: str) -> str:
+        trace_id = new_trace_id()
+        attrs: dict[str, Any] = {
+            "suite": v.suite,
+            "verdict": v.verdict,
+            "pass_rate": v.pass_rate,
+            "counts": v.counts,
+            "thresholds": v.thresholds.to_json(),
+            "reasons": v.reasons,
+            "cases": {c.case: {"outcome": c.outcome, "trace_id": c.trace_id} for c in v.cases},
+            "eval_run": eval_run,
+        }
+        if self.rev:
+            attrs["rev"] = self.rev
+        event = self._event(
+            v.charter,
+            trace_id,
+            next((c.version for c in v.cases if c.version), None),
+            kind="eval_suite",
+            operation=f"evalsuite/{v.suite}",
+            status="ok" if v.passed else "failed",
+            latency_ms=sum(c.latency_ms for c in v.cases),
+            cost_usd=sum(c.cost_usd for c in v.cases),
+            attrs=attrs,
+        )
+        self.ledger.append([event])
+        return trace_id
