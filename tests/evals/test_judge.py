@@ -65,7 +65,7 @@ ROWS = [
 
 
 def _trace() -> dict[str, Any]:
-    return build_trace(ROWS, PAYLOADS.get, "support-tier1")
+    return build_trace(ROWS, lambda h: PAYLOADS.get(h) if h else None, "support-tier1")
 
 
 def test_the_trace_is_built_from_the_ledger_rows() -> None:
