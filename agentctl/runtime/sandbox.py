@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -81,7 +80,9 @@ def probe(environ: Mapping[str, str]) -> Probe:
     if not Path(path).is_file():
         found = Probe(None, f"bubblewrap not found at {path}")
     else:
-        argv = [path, *_flags(), "--", sys.executable, "-I", "-c", "pass"]
+        # a system shell, not our interpreter: that may live under /tmp (a virtualenv
+        # there), which the probe's private /tmp hides; confine() binds it for real runs
+        argv = [path, *_flags(), "--", "/bin/sh", "-c", ":"]
         try:
             proc = subprocess.run(argv, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as exc:
