@@ -30,6 +30,7 @@ OUTCOMES = ("fired", "needs_approval", "escalated", "suppressed", "error")
 SUPPRESS_REASONS = ("cooldown", "bound", "budget", "paused")
 ACTED = frozenset({"fired", "needs_approval", "escalated"})
 CENT = Decimal("0.01")
+MAX_USD = 1e15  # an amount above a quadrillion dollars is an expression's mistake
 _BOOL: tuple[type, ...] = (bool,)
 _STR: tuple[type, ...] = (str,)
 _SCALAR: tuple[type, ...] = (float, str, bool, type(None))
@@ -478,6 +479,8 @@ class Engine:
                     v = self._eval(a.value_expr, a.value_fast, ev, _SCALAR)
                     if isinstance(v, bool) or not isinstance(v, int | float):
                         raise expr.CelError(f"gave {_show(v)}, not a number")
+                    if not -MAX_USD <= v <= MAX_USD:  # also NaN and the infinities
+                        raise expr.CelError(f"gave {_show(v)}, not an amount of money")
                     value += Decimal(repr(float(v))).quantize(CENT)
                     any_value = True
             except expr.CelError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
@@ -96,7 +96,11 @@ def format_usd(value: Decimal | float | int, places: int = USD_PLACES) -> str:
     A statistic (a mean) passes fewer `places`: its sixth decimal is noise.
     """
     d = value if isinstance(value, Decimal) else parse_money(value)
-    d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if not d.is_finite():
+        return str(d)
+    # enough digits for any amount: the default context (28) cannot quantize 1e30 to cents
+    ctx = Context(prec=max(28, d.adjusted() + places + 2))
+    d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=ctx)
     whole, _, frac = f"{abs(d):,f}".partition(".")
     frac = frac.rstrip("0").ljust(2, "0")
     return ("-$" if d < 0 else "$") + f"{whole}.{frac}"

@@ -141,3 +141,25 @@ def test_map_results_come_out_in_the_same_order_every_time() -> None:
     assert len(out) == 2  # one fired, one error: each the same bytes all 20 times
     fired = next(json.loads(s) for s in out if '"fired"' in s)
     assert list(fired["actions"][0]["input"]) == ["a", "b", "c", "d"]
+
+
+def test_an_amount_no_money_can_be_is_an_error_decision_not_a_crash() -> None:
+    """Found by the property above: `metrics.risk * 10000` with a huge (or infinite) risk
+    made the value an amount Decimal cannot quantize to cents (InvalidOperation)."""
+    engine, _ = build(WS)
+    out = []
+    for i, risk in enumerate([1e300, 0.9, 1e305]):
+        line = json.dumps(
+            {
+                "ts": format_ts(1_772_323_200 + 600 * (i + 1)),
+                "type": "pos.sale",
+                "data": {"sku": "s", "units": 3},
+                "metrics": {"risk": risk},
+            }
+        )
+        item = parse_line(line, i + 1, "e.jsonl")
+        assert isinstance(item, Event)
+        out.extend(engine.feed(item))
+    errors = [d for d in out if d.policy == "b" and d.outcome == "error"]
+    assert errors and {d.code for d in errors} == {"value"}
+    assert all("not an amount of money" in d.reason for d in errors)
