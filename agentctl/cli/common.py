@@ -95,6 +95,17 @@ def today(value: str | None) -> _dt.date:
         raise UsageError(f"--today {value!r} is not a date", hint="write YYYY-MM-DD") from None
 
 
+def instant(value: str) -> _dt.datetime:
+    """`--now`: an RFC 3339 instant (UTC when it names no zone)."""
+    try:
+        got = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--now {value!r} is not an RFC 3339 instant", hint="e.g. 2026-11-25T09:30:00Z"
+        ) from None
+    return got if got.tzinfo is not None else got.replace(tzinfo=_dt.UTC)
+
+
 def emit(text: str) -> None:
     """Data goes to stdout."""
     sys.stdout.write(text)

@@ -40,7 +40,15 @@ def command(
     import datetime as dt
     import os
 
-    from agentctl.cli.common import check_format, emit, load, note, render, workspace_root
+    from agentctl.cli.common import (
+        check_format,
+        emit,
+        instant,
+        load,
+        note,
+        render,
+        workspace_root,
+    )
     from agentctl.errors import ExitCode
     from agentctl.evals.runner import Runner, Selection
     from agentctl.ledger import Ledger
@@ -51,18 +59,10 @@ def command(
     fixed: dt.datetime | None = None
     override = None
     if now is not None:
-        from agentctl.errors import UsageError
         from agentctl.ledger import format_ts
         from agentctl.ledger.clock import mark
 
-        try:
-            fixed = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(
-                f"--now {now!r} is not an RFC 3339 instant", hint="e.g. 2026-11-25T09:30:00Z"
-            ) from None
-        if fixed.tzinfo is None:
-            fixed = fixed.replace(tzinfo=dt.UTC)
+        fixed = instant(now)
         override = mark(format_ts(real), now=format_ts(fixed))
 
     def clock() -> dt.datetime:

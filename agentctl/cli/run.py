@@ -43,7 +43,15 @@ def command(
     import os
     import sys
 
-    from agentctl.cli.common import check_format, emit, load, note, render, workspace_root
+    from agentctl.cli.common import (
+        check_format,
+        emit,
+        instant,
+        load,
+        note,
+        render,
+        workspace_root,
+    )
     from agentctl.errors import ExitCode, UsageError
     from agentctl.ledger import Ledger, format_ts, new_trace_id
     from agentctl.ledger.clock import mark
@@ -61,14 +69,7 @@ def command(
             raise UsageError(f"--today {today!r} is not a date", hint="write YYYY-MM-DD") from None
         start = dt.datetime.combine(day, start.time(), tzinfo=dt.UTC)
     if now is not None:
-        try:
-            start = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(
-                f"--now {now!r} is not an RFC 3339 instant", hint="e.g. 2026-11-25T09:30:00Z"
-            ) from None
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=dt.UTC)
+        start = instant(now)
     override = None
     if today is not None or now is not None:
         override = mark(
