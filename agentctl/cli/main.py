@@ -43,7 +43,7 @@ _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == 
 
 app = typer.Typer(
     name="agentctl",
-    help="Governance of AI agents as code in git: lint, simulate, run, ledger.",
+    help="Governance of AI agents as code in git: lint, diff, simulate, eval, run, ledger.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -65,7 +65,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    """Governance of AI agents as code in git: lint, simulate, run, ledger."""
+    """Governance of AI agents as code in git: lint, diff, simulate, eval, run, ledger."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
 
