@@ -95,6 +95,28 @@ def today(value: str | None) -> _dt.date:
         raise UsageError(f"--today {value!r} is not a date", hint="write YYYY-MM-DD") from None
 
 
+def load_for_running(root: Path, rev: str | None, doing: str) -> LoadResult:
+    """The workspace for `run` and `eval`: load errors are a note on stderr, not a stop
+    (the charter in question may be fine; lint names the rest)."""
+    result = load(root, rev)
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    if errors:
+        note(
+            f"agentctl: {len(errors)} error(s) while loading the workspace; "
+            f"run 'agentctl lint' ({doing} anyway)"
+        )
+    return result
+
+
+def ledger_file(root: Path, given: Path | None) -> Path:
+    """`--ledger`, else the workspace's (ledger/location.py)."""
+    if given is not None:
+        return given
+    from agentctl.ledger.location import ledger_path
+
+    return ledger_path(root)
+
+
 def instant(value: str) -> _dt.datetime:
     """`--now`: an RFC 3339 instant (UTC when it names no zone)."""
     try:

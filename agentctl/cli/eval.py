@@ -44,7 +44,8 @@ def command(
         check_format,
         emit,
         instant,
-        load,
+        ledger_file,
+        load_for_running,
         note,
         render,
         workspace_root,
@@ -69,18 +70,9 @@ def command(
         return fixed if fixed is not None else dt.datetime.now(dt.UTC)
 
     root = workspace_root(workspace)
-    result = load(root, rev)
+    result = load_for_running(root, rev, "evaluating")
     ws = result.workspace
-    errors = [f for f in result.findings if f.severity.value == "error"]
-    if errors:
-        note(
-            f"agentctl: {len(errors)} error(s) while loading the workspace; "
-            "run 'agentctl lint' (evaluating anyway)"
-        )
-    if ledger is None:
-        from agentctl.ledger.location import ledger_path
-
-        ledger = ledger_path(root)
+    ledger = ledger_file(root, ledger)
     sel = Selection(list(suites or []), charter, case, tag)
     with Ledger.open(ledger) as led:
         runner = Runner(

@@ -47,7 +47,8 @@ def command(
         check_format,
         emit,
         instant,
-        load,
+        ledger_file,
+        load_for_running,
         note,
         render,
         workspace_root,
@@ -76,18 +77,9 @@ def command(
             format_ts(real), now=format_ts(start) if now is not None else None, today=today
         )
     root = workspace_root(workspace)
-    result = load(root, rev)
+    result = load_for_running(root, rev, "running")
     ws = result.workspace
-    errors = [f for f in result.findings if f.severity.value == "error"]
-    if errors:
-        note(
-            f"agentctl: {len(errors)} error(s) while loading the workspace; "
-            "run 'agentctl lint' (running anyway)"
-        )
-    if ledger is None:
-        from agentctl.ledger.location import ledger_path
-
-        ledger = ledger_path(root)
+    ledger = ledger_file(root, ledger)
     commit = ws.commit or head_commit(root)
     trace_id = new_trace_id()
     try:
