@@ -26,6 +26,19 @@ def command(
         help="Start every case's clock at this RFC 3339 instant (deterministic CI runs "
         "of dated fixtures and credentials; not on a ledger of real runs).",
     ),
+    baseline: str = typer.Option(
+        None,
+        "--baseline",
+        help="Compare each case with its result at this git revision (read from the "
+        "ledger when recorded for the same versions, else run there): regressions, "
+        "improvements, McNemar p-value, cost and p95 deltas.",
+    ),
+    max_regressions: int = typer.Option(
+        None,
+        "--max-regressions",
+        min=0,
+        help="Fail the gate when more than N cases regressed against --baseline.",
+    ),
 ) -> int:
     """Run eval suites through the runtime and decide their gates.
 
@@ -35,8 +48,12 @@ def command(
     Exit 0 when every gate passed, 1 when one failed (an errored case fails its
     gate and is reported apart), 2 on usage or configuration errors.
 
+    With --baseline REV each case is paired with its own result at REV (McNemar's
+    exact test on the cases that changed); --max-regressions N gates on it.
+
     Example: agentctl eval support-top-intents --format junit > eval.xml
     """
+    import dataclasses
     import datetime as dt
     import os
 
@@ -56,6 +73,12 @@ def command(
     from agentctl.runtime.run import head_commit
 
     check_format(format, "eval")
+    if max_regressions is not None and baseline is None:
+        from agentctl.errors import UsageError
+
+        raise UsageError(
+            "--max-regressions needs --baseline", hint="e.g. --baseline main --max-regressions 0"
+        )
     real = dt.datetime.now(dt.UTC)  # the shell reads the clock
     fixed: dt.datetime | None = None
     override = None
@@ -86,6 +109,19 @@ def command(
             log=note,
             clock_override=override,
         )
+        found = None
+        if baseline is not None:  # first, so that this run's results cannot be its own baseline
+            from agentctl.evals import baseline_run
+
+            base = load_for_running(root, baseline, "comparing").workspace
+            base_runner = dataclasses.replace(
+                runner, workspace=base, commit=base.commit, rev=baseline
+            )
+            found = baseline_run.gather(ws, base, root, baseline, sel, led, base_runner.run)
         report = runner.run(sel)
+        if found is not None:
+            report.baseline = baseline_run.compare(
+                report, found, baseline, base.commit, max_regressions
+            )
     emit(render("eval", format, report))
     return ExitCode.OK if report.passed else ExitCode.FINDINGS

@@ -11,7 +11,7 @@ import datetime as _dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentctl.errors import AgentctlError, UsageError
 from agentctl.evals import judge
@@ -22,6 +22,9 @@ from agentctl.ledger.query import trace_events
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import EvalSuiteDoc
 from agentctl.workspace.cases import CaseSite, suite_cases
+
+if TYPE_CHECKING:
+    from agentctl.evals.baseline import BaselineReport
 
 # ledger status of an eval_case / eval_suite event per outcome (docs/ledger.md)
 STATUS = {judge.PASS: "ok", judge.FAIL: "failed", judge.ERROR: "error"}
@@ -42,10 +45,13 @@ class EvalReport:
     suites: list[SuiteVerdict]
     rev: str | None = None
     commit: str | None = None
+    baseline: BaselineReport | None = None  # `--baseline REV` (evals/baseline.py)
 
     @property
     def passed(self) -> bool:
-        return all(s.passed for s in self.suites)
+        return all(s.passed for s in self.suites) and (
+            self.baseline is None or self.baseline.passed
+        )
 
     @property
     def counts(self) -> dict[str, int]:

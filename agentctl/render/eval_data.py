@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
+from agentctl.render import eval_baseline
 from agentctl.render.envelope import envelope
 from agentctl.render.json import dumps
 
@@ -52,17 +53,16 @@ def suite_data(s: SuiteVerdict) -> dict[str, Any]:
 
 
 def render_json(report: EvalReport, *, color: bool = False) -> str:
-    return dumps(
-        envelope(
-            {
-                "rev": report.rev,
-                "commit": report.commit,
-                "passed": report.passed,
-                "counts": report.counts,
-                "suites": [suite_data(s) for s in report.suites],
-            }
-        )
-    )
+    body = {
+        "rev": report.rev,
+        "commit": report.commit,
+        "passed": report.passed,
+        "counts": report.counts,
+        "suites": [suite_data(s) for s in report.suites],
+    }
+    if report.baseline is not None:  # `--baseline REV` (evals/baseline.py)
+        body["baseline"] = report.baseline.to_json()
+    return dumps(envelope(body))
 
 
 # characters XML 1.0 cannot carry even escaped (an agent's output may hold them)
@@ -112,6 +112,7 @@ def render_junit(report: EvalReport, *, color: bool = False) -> str:
             ("min_pass_rate", f"{s.thresholds.pass_rate:.4f}"),
         ):
             ET.SubElement(props, "property", name=name, value=value)
+        eval_baseline.junit_properties(props, report.baseline, s.suite)
         for c in s.cases:
             tc = ET.SubElement(
                 suite,
@@ -129,5 +130,6 @@ def render_junit(report: EvalReport, *, color: bool = False) -> str:
             elif c.outcome == "error":
                 el = ET.SubElement(tc, "error", message=_x(c.error or "error"), type="CaseError")
                 el.text = _x("\n".join(x for x in (c.error, c.hint) if x))
+            eval_baseline.junit_case(tc, report.baseline, s.suite, c.case)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

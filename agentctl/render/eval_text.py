@@ -8,6 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from agentctl.evals.trace import short
+from agentctl.render import eval_baseline
 from agentctl.render.ansi import style
 
 if TYPE_CHECKING:
@@ -65,12 +66,14 @@ def render_text(report: EvalReport, *, color: bool = False) -> str:
         lines.append(
             f"  {n['error']} case(s) errored: the agent or a connector crashed, not judged"
         )
+    lines += eval_baseline.gate_line(report.baseline)
     for s in report.suites:
         lines += _suite_lines(s, color)
         lines += _wrap("; ".join(s.reasons), 2) if s.reasons else []
         for c in s.cases:
             if c.outcome != "pass":
                 lines += _case_lines(c, color)
+    lines += eval_baseline.text_lines(report.baseline, color)
     return "\n".join(lines) + "\n"
 
 
@@ -102,4 +105,5 @@ def render_markdown(report: EvalReport, *, color: bool = False) -> str:
                 else c.error or ""
             )
             lines.append(f"| `{s.suite}/{c.case}` | {c.outcome} | {_cell(why)} |")
+    lines += eval_baseline.markdown_lines(report.baseline)
     return "\n".join(lines) + "\n"
