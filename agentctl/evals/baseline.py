@@ -24,14 +24,18 @@ LEDGER, RUN, NONE = "ledger", "run", "none"
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value for `b` regressions and `c` improvements: twice the
     smaller binomial tail of Binomial(b + c, 1/2), capped at 1 (1 when nothing changed).
-    Exact in integers, so it is symmetric and the same on every machine."""
+    Exact in integers, so it is symmetric and the same on every machine; a p-value too
+    small for a double is the smallest positive one, never 0."""
     if b < 0 or c < 0:
         raise ValueError("counts cannot be negative")
     n, k = b + c, min(b, c)
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(k + 1))
-    return float(min(Fraction(1), Fraction(2 * tail, 2**n)))
+    tail, term = 0, 1  # term = C(n, i), built up step by step (not k full comb() calls)
+    for i in range(k + 1):
+        tail += term
+        term = term * (n - i) // (i + 1)
+    return max(float(min(Fraction(1), Fraction(2 * tail, 2**n))), math.ulp(0.0))
 
 
 @dataclass(frozen=True)
