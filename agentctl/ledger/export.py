@@ -1,5 +1,6 @@
 """`ledger export`: JSON lines of events, or OTLP JSON (one TracesData per trace per line)
-following the OpenTelemetry GenAI semantic conventions v1.37.0 (Development status)."""
+following the OpenTelemetry GenAI semantic conventions v1.38.0 (Development status; the
+version that added the `gen_ai.evaluation.result` event and its attributes)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from agentctl.ledger import erasure
 from agentctl.ledger.query import Filters, _events_sql, _row
 from agentctl.ledger.store import Ledger
 
-SEMCONV_VERSION = "1.37.0"
+SEMCONV_VERSION = "1.38.0"
 SCHEMA_URL = f"https://opentelemetry.io/schemas/{SEMCONV_VERSION}"
 SPAN_KIND_INTERNAL = 1
 SPAN_KIND_CLIENT = 3
@@ -150,6 +151,70 @@ def _span(e: dict[str, Any], end: dict[str, Any] | None = None) -> dict[str, Any
     return span
 
 
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+# score.value and score.label per eval outcome; an errored case was not judged: no score
+_SCORES = {"pass": 1.0, "fail": 0.0}
+
+
+def _explanation(a: dict[str, Any]) -> str:
+    if a.get("outcome") == "error":
+        return str(a.get("error") or "the case errored and could not be judged")
+    failures = a.get("failures") or []
+    if not failures:
+        return "every assertion held and every expected denial happened"
+    return "; ".join(
+        f"{f.get('check')}: {f.get('message')} (expected {f.get('expected')}, got {f.get('got')})"
+        for f in failures
+        if isinstance(f, dict)
+    )
+
+
+def evaluation_event(e: dict[str, Any]) -> dict[str, Any]:
+    """An eval_case event as the OTel `gen_ai.evaluation.result` event: the evaluation is
+    the suite (`evalsuite/NAME`), the case and the rest under `agentctl.eval.*`."""
+    a = e["attrs"]
+    outcome = str(a.get("outcome") or "")
+    attrs: dict[str, Any] = {
+        "gen_ai.evaluation.name": f"evalsuite/{a.get('suite')}",
+        "gen_ai.evaluation.score.value": _SCORES.get(outcome),
+        "gen_ai.evaluation.score.label": outcome or None,
+        "gen_ai.evaluation.explanation": _explanation(a),
+        "error.type": "agentctl.case_error" if outcome == "error" else None,
+        "agentctl.eval.suite": a.get("suite"),
+        "agentctl.eval.case": a.get("case"),
+        "agentctl.eval.suite_version": a.get("suite_version"),
+        "agentctl.eval.run": a.get("eval_run"),
+        "agentctl.principal_version": e["principal_version"] or None,
+        "agentctl.ledger.seq": e["seq"],
+    }
+    return {
+        "timeUnixNano": str(_nanos(e["ts"])),
+        "name": EVALUATION_EVENT,
+        "attributes": _attrs(attrs),
+    }
+
+
+def _evaluated(evs: list[dict[str, Any]], spans: list[dict[str, Any]]) -> None:
+    """Each eval_case's result as an event on the span it judged: the run's root
+    invoke_agent span, as the conventions ask; else (the run never started, or the export's
+    filter left it out) on the eval_case's own span."""
+    by_id = {s["spanId"]: s for s in spans}
+    for e in evs:
+        if e["kind"] != "eval_case":
+            continue
+        root = next(
+            (
+                x["span_id"]
+                for x in evs
+                if x["kind"] == "run_start"
+                and x["parent_span_id"] is None
+                and x["principal"] == e["principal"]
+            ),
+            e["span_id"],
+        )
+        by_id[root].setdefault("events", []).append(evaluation_event(e))
+
+
 def otlp(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """One OTLP/JSON TracesData per trace, in order of each trace's first event. Ids stay hex,
     as OTLP/JSON specifies (not protobuf JSON's base64)."""
@@ -165,6 +230,7 @@ def otlp(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
                 continue  # folded into its run_start
             end = ends.get(e["span_id"]) if e["kind"] == "run_start" else None
             spans.append(_span(e, end))
+        _evaluated(evs, spans)
         data = {
             "resourceSpans": [
                 {

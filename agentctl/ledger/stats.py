@@ -1,5 +1,6 @@
-"""`ledger report`: per charter and per charter version, how the agent behaved, and how each
-version moved against the one before it (so drift shows)."""
+"""`ledger report`: per charter and per charter version, how the agent behaved, how each
+version moved against the one before it (so drift shows), and its eval pass rate (from
+eval_case events, under the charter version that the case's run recorded)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,38 @@ import orjson
 
 from agentctl.ledger.query import _time_where
 from agentctl.ledger.store import STEP_KINDS, Ledger
+
+# eval events repeat what their run's own events already count (its cost, its latency)
+EVAL_KINDS = ("eval_case", "eval_suite")
+
+
+@dataclass
+class EvalTally:
+    """One suite's eval cases under one charter version."""
+
+    cases: int = 0
+    passed: int = 0
+    failed: int = 0
+    errored: int = 0
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.cases if self.cases else None
+
+    def add(self, outcome: str) -> None:
+        self.cases += 1
+        self.passed += outcome == "pass"
+        self.failed += outcome == "fail"
+        self.errored += outcome == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "pass": self.passed,
+            "fail": self.failed,
+            "error": self.errored,
+            "pass_rate": _r(self.pass_rate),
+        }
 
 
 @dataclass
@@ -30,6 +63,7 @@ class VersionStats:
     escalations: int = 0
     sla_misses: dict[str, int] = field(default_factory=dict)
     delta: dict[str, float | None] | None = None
+    evals: dict[str, EvalTally] = field(default_factory=dict)  # suite -> its cases
 
     @property
     def success_rate(self) -> float | None:
@@ -67,6 +101,7 @@ class VersionStats:
             "escalations": self.escalations,
             "sla_misses": dict(sorted(self.sla_misses.items())),
             "delta": self.delta,
+            "evals": {k: t.to_dict() for k, t in sorted(self.evals.items())},
         }
 
 
@@ -172,6 +207,10 @@ def build(
             v = stats[key] = VersionStats(version, ts, ts)
         latest[principal] = key
         v.last_seen = ts
+        if kind in EVAL_KINDS:
+            if kind == "eval_case":
+                _eval_case(v, attrs, status)
+            continue
         v.cost_usd += cost
         if kind == "run_start":
             v.runs += 1
@@ -202,6 +241,17 @@ def build(
                 "denials_per_run": _delta(before.denials_per_run, after.denials_per_run),
             }
     return Report(since, until, charters, sorted(contracts.values(), key=lambda c: c.contract))
+
+
+# an eval_case's ledger status per outcome, for events whose attrs lack one (evals/runner.py)
+_OUTCOME = {"ok": "pass", "failed": "fail", "error": "error"}
+
+
+def _eval_case(v: VersionStats, attrs: str, status: str) -> None:
+    a = orjson.loads(attrs)
+    suite = a.get("suite")
+    outcome = a.get("outcome") or _OUTCOME.get(status, "error")
+    v.evals.setdefault(str(suite), EvalTally()).add(str(outcome))
 
 
 def _request(

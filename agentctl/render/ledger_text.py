@@ -224,7 +224,33 @@ def report_text(rep: Report) -> str:
                     f"{c.sla_misses:>12}"
                 )
             )
+    lines += _evals_text(rep)
     return "\n".join(lines) + "\n"
+
+
+def _evals_text(rep: Report) -> list[str]:
+    """Eval pass rate per charter version and suite (shown when eval_case events exist)."""
+    with_evals = {name: [v for v in versions if v.evals] for name, versions in rep.charters.items()}
+    with_evals = {k: vs for k, vs in with_evals.items() if vs}
+    if not with_evals:
+        return []
+    lines = ["", "eval pass rate by charter version (eval_case events)"]
+    head = (
+        f"    {'VERSION':<14}{'SUITE':<28}{'CASES':>6} {'PASS':>5} {'FAIL':>5} {'ERR':>4} "
+        f"{'RATE':>5}"
+    )
+    for name, versions in with_evals.items():
+        lines += [_fit(f"  charter/{name}"), head]
+        for v in versions:
+            version = (v.version or "(unknown)").removeprefix("sha256:")[:12]
+            for suite, t in sorted(v.evals.items()):
+                lines.append(
+                    _fit(
+                        f"    {version:<14}{suite[:27]:<28}{t.cases:>6} {t.passed:>5} "
+                        f"{t.failed:>5} {t.errored:>4} {_pct(t.pass_rate):>5}"
+                    )
+                )
+    return lines
 
 
 def sql_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

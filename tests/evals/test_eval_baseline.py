@@ -111,6 +111,22 @@ def test_a_baseline_across_two_commits_reports_the_regression(
 
     assert _eval(cli, root, "--baseline", "HEAD~1", "--max-regressions", "1").exit_code == 0
 
+    # the real eval_case events, exported as OTel evaluation results on the runs they judged
+    r = cli("ledger", "export", "-l", root.parent / "ledger.db", "-f", "otlp-json")
+    assert r.exit_code == 0, r.stderr
+    labels = []
+    for line in r.stdout.splitlines():
+        for span in json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"]:
+            for ev in span.get("events", []):
+                assert span["name"] == "invoke_agent replenishment-planner"
+                a = {x["key"]: x["value"] for x in ev["attributes"]}
+                assert a["gen_ai.evaluation.name"] == {
+                    "stringValue": "evalsuite/replenishment-core"
+                }
+                labels.append(a["gen_ai.evaluation.score.label"]["stringValue"])
+    # the baseline run (5 passed) and three runs at HEAD (4 passed, 1 failed each)
+    assert sorted(labels) == ["fail"] * 3 + ["pass"] * 17
+
 
 def test_the_baseline_in_junit_and_markdown(cli: Any, repo: tuple[Path, str, str]) -> None:
     xmlschema = pytest.importorskip("xmlschema")
