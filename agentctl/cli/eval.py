@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agentctl.cli.common import RevOpt, WorkspaceOpt, format_option
+
+if TYPE_CHECKING:
+    from agentctl.model.index import Workspace
 
 
 def command(
@@ -53,7 +57,6 @@ def command(
 
     Example: agentctl eval support-top-intents --format junit > eval.xml
     """
-    import dataclasses
     import datetime as dt
     import os
 
@@ -97,6 +100,7 @@ def command(
     ws = result.workspace
     ledger = ledger_file(root, ledger)
     sel = Selection(list(suites or []), charter, case, tag)
+    base = None if baseline is None else _baseline_workspace(root, baseline)
     with Ledger.open(ledger) as led:
         runner = Runner(
             ws,
@@ -109,19 +113,24 @@ def command(
             log=note,
             clock_override=override,
         )
-        found = None
-        if baseline is not None:  # first, so that this run's results cannot be its own baseline
-            from agentctl.evals import baseline_run
+        if base is None or baseline is None:
+            report = runner.run(sel)
+        else:
+            from agentctl.evals.baseline_run import run_compared
 
-            base = load_for_running(root, baseline, "comparing").workspace
-            base_runner = dataclasses.replace(
-                runner, workspace=base, commit=base.commit, rev=baseline
-            )
-            found = baseline_run.gather(ws, base, root, baseline, sel, led, base_runner.run)
-        report = runner.run(sel)
-        if found is not None:
-            report.baseline = baseline_run.compare(
-                report, found, baseline, base.commit, max_regressions
-            )
+            report = run_compared(runner, base, baseline, sel, max_regressions)
     emit(render("eval", format, report))
     return ExitCode.OK if report.passed else ExitCode.FINDINGS
+
+
+def _baseline_workspace(root: Path, rev: str) -> Workspace:
+    from agentctl.cli.common import load_for_running
+    from agentctl.errors import GitError
+
+    try:
+        return load_for_running(root, rev, "comparing").workspace
+    except GitError as exc:  # its hint speaks of --rev
+        raise GitError(
+            f"--baseline {rev}: {exc.message}",
+            hint="name a branch, a tag or a commit of this repository, or drop --baseline",
+        ) from None

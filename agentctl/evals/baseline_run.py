@@ -21,7 +21,7 @@ from agentctl.evals.baseline import (
     compare_suite,
 )
 from agentctl.evals.judge import SuiteVerdict
-from agentctl.evals.runner import EvalReport, Selection, select
+from agentctl.evals.runner import EvalReport, Runner, Selection, select
 from agentctl.ledger import Ledger
 from agentctl.model.index import Workspace
 from agentctl.model.versions import charter_version
@@ -158,3 +158,15 @@ def compare(
             )
         )
     return BaselineReport(rev, commit, suites, max_regressions)
+
+
+def run_compared(
+    runner: Runner, base: Workspace, rev: str, sel: Selection, max_regressions: int | None
+) -> EvalReport:
+    """`eval --baseline REV`: the baseline first (so that this run's results can never be
+    its own baseline), then this run, then each case paired with its baseline result."""
+    at_rev = dataclasses.replace(runner, workspace=base, commit=base.commit, rev=rev)
+    found = gather(runner.workspace, base, runner.root, rev, sel, runner.ledger, at_rev.run)
+    report = runner.run(sel)
+    report.baseline = compare(report, found, rev, base.commit, max_regressions)
+    return report

@@ -180,9 +180,15 @@ def test_usage_errors(cli: Any, repo: tuple[Path, str, str]) -> None:
     assert "--max-regressions needs --baseline" in r.stderr
     r = _eval(cli, root, "--baseline", "no-such-rev")
     assert r.exit_code == 2, r.stdout + r.stderr
-    assert "unknown git revision 'no-such-rev'" in r.stderr
+    assert "--baseline no-such-rev: unknown git revision 'no-such-rev'" in r.stderr
     r = _eval(cli, root, "--baseline", "HEAD~1", "--max-regressions", "-1")
     assert r.exit_code == 2
+    plain = root.parent / "plain"  # a copy outside any git repository
+    shutil.copytree(root, plain, ignore=shutil.ignore_patterns(".git"))
+    r = _eval(cli, plain, "--baseline", "main")
+    assert r.exit_code == 2
+    assert "--baseline main: " in r.stderr and "is not inside a git repository" in r.stderr
+    assert "drop --baseline" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_suite_missing_at_the_baseline_is_said_so(cli: Any, repo: tuple[Path, str, str]) -> None:
