@@ -128,3 +128,23 @@ def test_repeats_collapse_to_a_stable_pass() -> None:
     assert collapse([Outcome("pass"), Outcome("error")]).outcome == "error"
     with pytest.raises(ValueError):
         collapse([])
+
+
+outcomes = st.dictionaries(
+    st.sampled_from([f"case-{i}" for i in range(12)]),
+    st.builds(Outcome, st.sampled_from(["pass", "fail", "error"])),
+)
+
+
+@given(outcomes, outcomes)
+def test_swapping_the_sides_swaps_regressions_and_improvements(
+    before: dict[str, Outcome], after: dict[str, Outcome]
+) -> None:
+    there = compare_suite("s", "charter/x", before, after, "run", "")
+    back = compare_suite("s", "charter/x", after, before, "run", "")
+    assert {c.case for c in there.regressions} == {c.case for c in back.improvements}
+    assert {c.case for c in there.improvements} == {c.case for c in back.regressions}
+    assert there.p_value == back.p_value
+    assert len(there.regressions) + len(there.improvements) <= there.paired
+    assert there.paired + len(there.added) == len(after)
+    assert there.paired + len(there.dropped) == len(before)
