@@ -20,6 +20,7 @@ import importlib.util
 import itertools
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,10 +30,20 @@ from types import ModuleType
 from typing import Any
 
 _cel: ModuleType | None = None
+# `eval --jobs N` evaluates from several threads at once: the extension must be loaded
+# once (a second concurrent load panics in its logger setup and fails the case)
+_cel_lock = threading.Lock()
 
 
 def _module() -> ModuleType:
     """The compiled `cel.cel` extension, without the package's heavy `__init__`."""
+    if _cel is not None:
+        return _cel
+    with _cel_lock:
+        return _load()
+
+
+def _load() -> ModuleType:
     global _cel
     if _cel is None:
         spec = importlib.util.find_spec("cel")

@@ -43,6 +43,22 @@ def command(
         min=0,
         help="Fail the gate when more than N cases regressed against --baseline.",
     ),
+    repeat: int = typer.Option(
+        1, "--repeat", help="Run each case N independent times (pass rate, flaky cases)."
+    ),
+    retries: int = typer.Option(
+        2, "--retries", help="Retry an errored case up to N times (never a failed one)."
+    ),
+    retry_budget: float = typer.Option(
+        30.0, "--retry-budget", help="Seconds all retries of this run may take in total."
+    ),
+    max_cost: float = typer.Option(
+        None, "--max-cost", help="Stop starting cases once this many USD are spent."
+    ),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Run N cases at a time."),
+    shard: str = typer.Option(
+        None, "--shard", help="Run only shard i of n (i/n); join them with: eval merge."
+    ),
 ) -> int:
     """Run eval suites through the runtime and decide their gates.
 
@@ -54,6 +70,10 @@ def command(
 
     With --baseline REV each case is paired with its own result at REV (McNemar's
     exact test on the cases that changed); --max-regressions N gates on it.
+
+    Errored cases are retried (--retries, --retry-budget); --max-cost stops the
+    run, the cases not run reported as skipped. `agentctl eval merge A.json B.json`
+    joins the JSON results of shards (--shard i/n) into one report and verdict.
 
     Example: agentctl eval support-top-intents --format junit > eval.xml
     """
@@ -70,12 +90,23 @@ def command(
         render,
         workspace_root,
     )
+    from agentctl.cli.eval_merge import progress_bar
     from agentctl.errors import ExitCode
     from agentctl.evals.runner import Runner, Selection
     from agentctl.ledger import Ledger
     from agentctl.runtime.run import head_commit
 
     check_format(format, "eval")
+    if suites and suites[0] == "merge":  # `eval merge FILE…` (a suite named merge: evalsuite/merge)
+        from agentctl.cli.eval_merge import merge
+
+        return merge([Path(f) for f in suites[1:]], format)
+    from agentctl.evals.schedule import RunOptions, parse_shard
+
+    options = RunOptions(
+        repeat, retries, retry_budget, max_cost, jobs, parse_shard(shard) if shard else None
+    )
+    options.check()
     if max_regressions is not None and baseline is None:
         from agentctl.errors import UsageError
 
@@ -112,13 +143,15 @@ def command(
             environ=os.environ,
             log=note,
             clock_override=override,
+            options=options,
         )
-        if base is None or baseline is None:
-            report = runner.run(sel)
-        else:
-            from agentctl.evals.baseline_run import run_compared
+        with progress_bar() as runner.progress:
+            if base is None or baseline is None:
+                report = runner.run(sel)
+            else:
+                from agentctl.evals.baseline_run import run_compared
 
-            report = run_compared(runner, base, baseline, sel, max_regressions)
+                report = run_compared(runner, base, baseline, sel, max_regressions)
     emit(render("eval", format, report))
     return ExitCode.OK if report.passed else ExitCode.FINDINGS
 

@@ -42,7 +42,9 @@ def outcomes_of(verdict: SuiteVerdict) -> dict[str, Outcome]:
     """A suite's results per case, in case order (repeats collapsed)."""
     grouped: dict[str, list[Outcome]] = {}
     for c in verdict.cases:
-        grouped.setdefault(c.case, []).append(Outcome(c.outcome, c.cost_usd, c.latency_ms))
+        # each run of the case (--repeat); a case --max-cost left unrun has none: unpaired
+        for r in c.all_runs:
+            grouped.setdefault(c.case, []).append(Outcome(r.outcome, r.cost_usd, r.latency_ms))
     return {case: collapse(rs) for case, rs in grouped.items()}
 
 

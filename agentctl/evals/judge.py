@@ -20,9 +20,14 @@ from decimal import Decimal
 from typing import Any
 
 from agentctl import expr
+from agentctl.evals.stats import Interval, wilson
 from agentctl.model.kinds import Case, CharterDoc, EvalSuiteDoc
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
+# a case run several times (--repeat) that both passed and failed; a case never started
+# (--max-cost reached, docs/evals.md)
+FLAKY, SKIPPED = "flaky", "skipped"
+OUTCOMES = (PASS, FAIL, ERROR, FLAKY, SKIPPED)
 
 
 @dataclass
@@ -59,6 +64,73 @@ class CaseResult:
     cost_usd: float = 0.0
     latency_ms: float = 0.0
     version: str | None = None  # the charter's principal_version in the run's run_start
+    # earlier attempts of this run that errored and were retried, oldest first, each
+    # {attempt, trace_id, error, cost_usd, latency_ms}
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    # with --repeat N > 1, each run's own result, in order; this result then describes the
+    # case as a whole (outcome, totals) with the details of its most telling run
+    runs: list[CaseResult] = field(default_factory=list)
+    skipped: str | None = None  # why the case was not run (outcome skipped)
+
+    @property
+    def all_runs(self) -> list[CaseResult]:
+        """The case's runs (itself when it ran once; none when it was skipped)."""
+        if self.outcome == SKIPPED:
+            return []
+        return self.runs or [self]
+
+    @property
+    def retried(self) -> bool:
+        """Did any of its runs need a retry?"""
+        return any(r.attempts for r in self.all_runs)
+
+    @property
+    def passes(self) -> int:
+        return sum(r.outcome == PASS for r in self.all_runs)
+
+    @property
+    def spent_usd(self) -> float:
+        """What the case cost, retried attempts included."""
+        return sum(
+            r.cost_usd + sum(float(a.get("cost_usd") or 0.0) for a in r.attempts)
+            for r in self.all_runs
+        )
+
+
+def combine(runs: list[CaseResult]) -> CaseResult:
+    """One case's result from its repeated runs: error when a run errored (even after its
+    retries: the case could not be judged every time), flaky when it both passed and
+    failed, else pass or fail as every run did. Cost and latency are the runs' totals;
+    failures, error, output and trace are those of the first run with that outcome."""
+    if len(runs) == 1:
+        return runs[0]
+    outcomes = {r.outcome for r in runs}
+    if ERROR in outcomes:
+        outcome = ERROR
+    elif outcomes == {PASS, FAIL}:
+        outcome = FLAKY
+    else:
+        (outcome,) = outcomes
+    telling = {ERROR: ERROR, FLAKY: FAIL}.get(outcome, outcome)
+    first = next(r for r in runs if r.outcome == telling)
+    return CaseResult(
+        first.suite,
+        first.case,
+        first.where,
+        list(first.tags),
+        outcome,
+        first.trace_id,
+        output=first.output,
+        trace=first.trace,
+        failures=list(first.failures),
+        error=first.error,
+        hint=first.hint,
+        cost_usd=sum(r.cost_usd for r in runs),
+        latency_ms=sum(r.latency_ms for r in runs),
+        version=first.version,
+        attempts=list(first.attempts),
+        runs=list(runs),
+    )
 
 
 def _show(value: Any, width: int = 200) -> str:
@@ -144,10 +216,13 @@ class Thresholds:
     pass_rate: float
     p95_latency: timedelta | None
     cost_per_case_usd: Decimal | None
+    # the Wilson 95% interval's lower bound of the pass rate must reach this
+    pass_rate_lower_bound: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pass_rate": self.pass_rate,
+            "pass_rate_lower_bound": self.pass_rate_lower_bound,
             "p95_latency_s": None if self.p95_latency is None else self.p95_latency.total_seconds(),
             "cost_per_case_usd": None
             if self.cost_per_case_usd is None
@@ -172,7 +247,7 @@ def effective_thresholds(suite: EvalSuiteDoc, charter: CharterDoc | None) -> Thr
         rate = _tighter(rate, gate.min_pass_rate, max)
         p95 = _tighter(p95, gate.max_p95_latency, min)
         cost = _tighter(cost, gate.max_cost_per_case_usd, min)
-    return Thresholds(rate, p95, cost)
+    return Thresholds(rate, p95, cost, t.pass_rate_lower_bound)
 
 
 def p95(values: list[float]) -> float:
@@ -190,35 +265,61 @@ class SuiteVerdict:
     thresholds: Thresholds
     cases: list[CaseResult]
     trace_id: str | None = None  # the eval_suite event's trace in the ledger
+    version: str | None = None  # the suite document's digest (suite_version)
 
     @property
     def counts(self) -> dict[str, int]:
-        n = {PASS: 0, FAIL: 0, ERROR: 0}
+        """Cases by outcome."""
+        n = dict.fromkeys(OUTCOMES, 0)
         for c in self.cases:
             n[c.outcome] += 1
         return n
 
     @property
+    def runs(self) -> list[CaseResult]:
+        """Every run of every case that ran (one per case without --repeat)."""
+        return [r for c in self.cases for r in c.all_runs]
+
+    @property
+    def runs_passed(self) -> int:
+        return sum(r.outcome == PASS for r in self.runs)
+
+    @property
     def pass_rate(self) -> float:
-        return self.counts[PASS] / len(self.cases) if self.cases else 0.0
+        """Passed runs / runs (errored runs count as not passed; skipped cases not at all)."""
+        runs = len(self.runs)
+        return self.runs_passed / runs if runs else 0.0
+
+    @property
+    def interval(self) -> Interval:
+        """The Wilson 95% score interval of the pass rate."""
+        return wilson(self.runs_passed, len(self.runs))
 
     @property
     def p95_latency_ms(self) -> float:
-        return p95([c.latency_ms for c in self.cases])
+        return p95([r.latency_ms for r in self.runs])
 
     @property
     def max_cost_usd(self) -> float:
-        return max((c.cost_usd for c in self.cases), default=0.0)
+        return max((r.cost_usd for r in self.runs), default=0.0)
 
     @property
     def reasons(self) -> list[str]:
         """Why the gate failed; empty when it passed."""
         t = self.thresholds
         out = []
-        if not self.cases:
+        skipped = [c for c in self.cases if c.outcome == SKIPPED]
+        if not self.runs and not skipped:
             out.append("no cases ran")
         elif self.pass_rate < t.pass_rate:
             out.append(f"pass rate {self.pass_rate:.0%} is below {t.pass_rate:.0%}")
+        if self.runs and t.pass_rate_lower_bound is not None:
+            low = self.interval.low
+            if low < t.pass_rate_lower_bound:
+                out.append(
+                    f"pass rate lower bound {low:.1%} (Wilson 95%, {self.runs_passed}/"
+                    f"{len(self.runs)} runs) is below {t.pass_rate_lower_bound:.1%}"
+                )
         if t.p95_latency is not None and self.p95_latency_ms > t.p95_latency.total_seconds() * 1e3:
             out.append(
                 f"p95 latency {self.p95_latency_ms / 1000:.2f}s is above "
@@ -230,6 +331,8 @@ class SuiteVerdict:
             )
         if self.counts[ERROR]:
             out.append(f"{self.counts[ERROR]} case(s) errored and could not be judged")
+        if skipped:
+            out.append(f"{len(skipped)} case(s) not run ({skipped[0].skipped or 'skipped'})")
         return out
 
     @property

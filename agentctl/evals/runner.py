@@ -8,7 +8,10 @@ The shell of the evals package: it reads the clock (passed in as `now`) and the 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from agentctl.errors import AgentctlError, UsageError
 from agentctl.evals import judge
 from agentctl.evals.judge import CaseResult, Failure, SuiteVerdict
+from agentctl.evals.schedule import CostStop, RetryBudget, RunOptions, Workers, in_shard
 from agentctl.evals.trace import build_trace
 from agentctl.ledger import Ledger, LedgerError, LedgerEvent, format_ts, new_span_id, new_trace_id
 from agentctl.ledger.query import trace_events
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
 
 # ledger status of an eval_case / eval_suite event per outcome (docs/ledger.md)
 STATUS = {judge.PASS: "ok", judge.FAIL: "failed", judge.ERROR: "error"}
+SKIPPED_MAX_COST = "max cost reached"
 
 
 @dataclass
@@ -46,16 +51,26 @@ class EvalReport:
     rev: str | None = None
     commit: str | None = None
     baseline: BaselineReport | None = None  # `--baseline REV` (evals/baseline.py)
+    repeat: int = 1
+    shard: tuple[int, int] | None = None  # a shard's report: (i, n)
+    # every selected case, (suite, case id) in run order, all shards included: what
+    # `eval merge` checks the shards against
+    order: list[tuple[str, str]] = field(default_factory=list)
+    max_cost_usd: float | None = None
+    spent_usd: float = 0.0
+    stopped: str | None = None  # why cases were not run (--max-cost)
 
     @property
     def passed(self) -> bool:
-        return all(s.passed for s in self.suites) and (
-            self.baseline is None or self.baseline.passed
+        return (
+            all(s.passed for s in self.suites)
+            and self.stopped is None
+            and (self.baseline is None or self.baseline.passed)
         )
 
     @property
     def counts(self) -> dict[str, int]:
-        n = {judge.PASS: 0, judge.FAIL: 0, judge.ERROR: 0}
+        n = dict.fromkeys(judge.OUTCOMES, 0)
         for s in self.suites:
             for k, v in s.counts.items():
                 n[k] += v
@@ -122,35 +137,173 @@ class Runner:
     log: Callable[[str], None] = lambda _m: None
     # `eval --now`: the runs' clock is not the real one (ledger/clock.py `mark`)
     clock_override: dict[str, str] | None = None
+    options: RunOptions = field(default_factory=RunOptions)
+    # (done, total) after each run of a case; called from the workers, one at a time
+    progress: Callable[[int, int], None] | None = None
+    sleep: Callable[[float], None] = time.sleep  # between retries
+    monotonic: Callable[[], float] = time.monotonic  # the retry budget's clock
+    _code_root: Path | None = field(default=None, init=False, repr=False)
 
     def run(self, sel: Selection) -> EvalReport:
-        from agentctl.runtime.revision import fresh_imports
-
+        opts = self.options
+        opts.check()
         chosen = select(self.workspace, sel)
         if self.clock_override is not None:  # a usage error, not one error per case
             from agentctl.ledger.clock import refuse_on_real_ledger
 
             refuse_on_real_ledger(self.ledger, "--now")
+        order = [(s.name, site.case.id) for s, sites in chosen for site in sites]
+        if opts.shard is not None:
+            positions = iter(range(len(order)))
+            chosen = [
+                (s, [site for site in sites if in_shard(next(positions), opts.shard)])
+                for s, sites in chosen
+            ]
+            chosen = [(s, sites) for s, sites in chosen if sites]
         eval_run = new_trace_id()  # ties this invocation's eval events together
-        # in-process agents are imported from this workspace's code, afresh: a module a
-        # caller imported earlier (another copy, an older edit) must not be what is judged
-        folders = [(self.root / p).resolve() for p in self.workspace.settings.python_path]
-        with fresh_imports(folders):
-            verdicts = [self.suite(s, sites, eval_run) for s, sites in chosen]
-        return EvalReport(verdicts, self.rev, self.commit)
+        units = [(s, site, k) for s, sites in chosen for site in sites for k in range(opts.repeat)]
+        workers = Workers(self.ledger, opts.jobs)
+        budget = RetryBudget(opts.retry_budget_s, self.monotonic)
+        cost = CostStop(opts.max_cost_usd)
+        done = [0]
+        lock = threading.Lock()
 
-    def suite(
-        self, suite: Resource[EvalSuiteDoc], sites: list[CaseSite], eval_run: str
+        def one(unit: tuple[Resource[EvalSuiteDoc], CaseSite, int]) -> CaseResult:
+            suite, site, k = unit
+            if cost.reached():
+                result = self._skipped(suite, site)
+            else:
+                result = self.attempts(suite, site, eval_run, k, workers.own_ledger(), budget)
+                cost.add(result.spent_usd)
+            with lock:
+                done[0] += 1
+                if self.progress is not None:
+                    self.progress(done[0], len(units))
+            return result
+
+        with self._code():
+            results = iter(workers.map(one, units))
+        verdicts = []
+        not_run = 0  # runs never started (a case of N repeats may have run some of them)
+        for suite, sites in chosen:
+            cases = []
+            for _site in sites:
+                runs = [next(results) for _ in range(opts.repeat)]
+                ran = [r for r in runs if r.outcome != judge.SKIPPED]
+                not_run += len(runs) - len(ran)
+                cases.append(judge.combine(ran) if ran else runs[0])
+            verdicts.append(self.verdict(suite, cases, eval_run))
+        stopped = None
+        if not_run:
+            skipped = sum(c.outcome == judge.SKIPPED for v in verdicts for c in v.cases)
+            what = (
+                f"{skipped} case(s) not run"
+                if opts.repeat == 1
+                else (f"{not_run} run(s) not run, {skipped} case(s) not at all")
+            )
+            stopped = (
+                f"{SKIPPED_MAX_COST}: ${cost.spent:.4f} spent of --max-cost "
+                f"${opts.max_cost_usd:.4f}; {what}"
+            )
+        return EvalReport(
+            verdicts,
+            self.rev,
+            self.commit,
+            repeat=opts.repeat,
+            shard=opts.shard,
+            order=order,
+            max_cost_usd=opts.max_cost_usd,
+            spent_usd=cost.spent,
+            stopped=stopped,
+        )
+
+    @contextmanager
+    def _code(self) -> Iterator[None]:
+        """Where in-process agents are imported from, afresh: a module a caller imported
+        earlier (another copy, an older edit) must not be what is judged. With --rev, the
+        revision is checked out once for every case (not once per case, which concurrent
+        workers could not share: imports are process-wide)."""
+        from agentctl.runtime.revision import checkout, fresh_imports
+
+        python_path = list(self.workspace.settings.python_path)
+        if self.rev is None:
+            with fresh_imports([(self.root / p).resolve() for p in python_path]):
+                yield
+            return
+        with checkout(self.root, self.rev, python_path) as code_root:
+            self._code_root = code_root
+            try:
+                with fresh_imports([(code_root / p).resolve() for p in python_path]):
+                    yield
+            finally:
+                self._code_root = None
+
+    def verdict(
+        self, suite: Resource[EvalSuiteDoc], cases: list[CaseResult], eval_run: str
     ) -> SuiteVerdict:
         charter_ref = suite.doc.spec.charter
         charter = self.workspace.charter(charter_ref)
         thresholds = judge.effective_thresholds(suite.doc, charter.doc if charter else None)
-        cases = [self.case(suite, site, eval_run) for site in sites]
-        verdict = SuiteVerdict(suite.name, charter_ref, thresholds, cases)
+        verdict = SuiteVerdict(suite.name, charter_ref, thresholds, cases, version=suite.digest)
         verdict.trace_id = self._record_suite(verdict, charter, eval_run)
         return verdict
 
-    def case(self, suite: Resource[EvalSuiteDoc], site: CaseSite, eval_run: str) -> CaseResult:
+    def _skipped(self, suite: Resource[EvalSuiteDoc], site: CaseSite) -> CaseResult:
+        loc = site.locate()
+        return CaseResult(
+            suite.name,
+            site.case.id,
+            f"{loc.file}:{loc.line}",
+            list(site.case.tags),
+            judge.SKIPPED,
+            skipped=SKIPPED_MAX_COST,
+        )
+
+    def attempts(
+        self,
+        suite: Resource[EvalSuiteDoc],
+        site: CaseSite,
+        eval_run: str,
+        repeat: int,
+        ledger: Ledger,
+        budget: RetryBudget,
+    ) -> CaseResult:
+        """One run of a case, its errored attempts retried (bounded by --retries and the
+        run's retry budget); recorded once, with the earlier attempts in its attrs. Only
+        a run that started and errored is retried: a failure is the agent's answer, and a
+        runtime that cannot start or an input refused before the run would do it again."""
+        result = self.case(suite, site, ledger)
+        earlier: list[dict[str, Any]] = []
+        while (
+            result.outcome == judge.ERROR
+            and result.trace_id is not None
+            and len(earlier) < self.options.retries
+        ):
+            wait = budget.wait_for(len(earlier) + 1)
+            if wait is None:
+                break
+            earlier.append(
+                {
+                    "attempt": len(earlier) + 1,
+                    "trace_id": result.trace_id,
+                    "error": result.error,
+                    "cost_usd": result.cost_usd,
+                    "latency_ms": round(result.latency_ms, 3),
+                }
+            )
+            self.log(
+                f"agentctl: {suite.name}/{site.case.id} errored ({result.error}); "
+                f"retry {len(earlier)} of {self.options.retries}"
+            )
+            with budget.spending():
+                self.sleep(wait)
+                result = self.case(suite, site, ledger)
+        result.attempts = earlier
+        self._record_case(result, suite, site.case.input, eval_run, ledger, repeat)
+        return result
+
+    def case(self, suite: Resource[EvalSuiteDoc], site: CaseSite, ledger: Ledger) -> CaseResult:
+        """One attempt at a case: run and judged, not recorded."""
         from agentctl.runtime.run import run_charter
 
         case = site.case
@@ -166,26 +319,25 @@ class Runner:
                 self.root,
                 charter,
                 case.input,
-                ledger=self.ledger,
+                ledger=ledger,
                 start=self.now(),
                 commit=self.commit,
                 environ=self.environ,
-                rev=self.rev,
                 log=self.log,
                 trace_id=trace_id,
                 clock_override=self.clock_override,
+                code_root=self._code_root,
             )
         except LedgerError:
             raise  # the ledger itself failed: not this case's outcome
         except AgentctlError as exc:  # the runtime cannot start, the input is refused
             result.error, result.hint = exc.message, exc.hint
-            self._record_case(result, suite, case.input, eval_run)
             return result
         result.trace_id = res.trace_id
         result.output = res.output
-        result.cost_usd = float(res.cost_usd)
+        result.cost_usd = float(res.cost_usd)  # as run_end records it (total_cost_usd)
         result.latency_ms = res.wall_s * 1000
-        rows = trace_events(self.ledger, res.trace_id)
+        rows = trace_events(ledger, res.trace_id)
         result.version = next(
             (
                 r["principal_version"]
@@ -194,7 +346,7 @@ class Runner:
             ),
             None,
         )
-        result.trace = build_trace(rows, self.ledger.payload, res.charter)
+        result.trace = build_trace(rows, ledger.payload, res.charter)
         if res.status == "error":
             result.error, result.hint = res.error, res.hint
         elif res.status != "ok":
@@ -209,7 +361,6 @@ class Runner:
                 *judge.denial_failures(case, result.trace),
             ]
             result.outcome = judge.FAIL if result.failures else judge.PASS
-        self._record_case(result, suite, case.input, eval_run)
         return result
 
     # --- the ledger ------------------------------------------------------------------------
@@ -239,7 +390,13 @@ class Runner:
         return event
 
     def _record_case(
-        self, r: CaseResult, suite: Resource[EvalSuiteDoc], input: Any, eval_run: str
+        self,
+        r: CaseResult,
+        suite: Resource[EvalSuiteDoc],
+        input: Any,
+        eval_run: str,
+        ledger: Ledger,
+        repeat: int,
     ) -> None:
         attrs: dict[str, Any] = {
             "suite": r.suite,
@@ -252,6 +409,10 @@ class Runner:
             attrs["failures"] = [f.to_json() for f in r.failures]
         if r.error:
             attrs["error"] = r.error
+        if r.attempts:
+            attrs["attempts"] = r.attempts
+        if self.options.repeat > 1:
+            attrs["repeat"] = repeat + 1
         if self.rev:
             attrs["rev"] = self.rev
         event = self._event(
@@ -267,7 +428,7 @@ class Runner:
             latency_ms=r.latency_ms,
             attrs=attrs,
         )
-        self.ledger.append([event])
+        ledger.append([event])
 
     def _record_suite(self, v: SuiteVerdict, charter: Any, eval_run: str) -> str:
         trace_id = new_trace_id()
@@ -275,6 +436,8 @@ class Runner:
             "suite": v.suite,
             "verdict": v.verdict,
             "pass_rate": v.pass_rate,
+            "pass_rate_interval": list(v.interval),
+            "runs": len(v.runs),
             "counts": v.counts,
             "thresholds": v.thresholds.to_json(),
             "reasons": v.reasons,

@@ -131,6 +131,11 @@ def _ratio_fields(res: Resource[Any]) -> Iterator[tuple[tuple[str | int, ...], f
                 yield ("spec", "gates", i, "min_pass_rate"), gate.min_pass_rate
     elif res.kind == "EvalSuite":
         yield ("spec", "thresholds", "pass_rate"), spec.thresholds.pass_rate
+        if spec.thresholds.pass_rate_lower_bound is not None:
+            yield (
+                ("spec", "thresholds", "pass_rate_lower_bound"),
+                spec.thresholds.pass_rate_lower_bound,
+            )
 
 
 @rule(

@@ -333,6 +333,11 @@ class Case(Strict):
 
 class Thresholds(Strict):
     pass_rate: float = 1.0
+    pass_rate_lower_bound: float | None = Field(
+        None,
+        description="the Wilson 95% interval's lower bound of the pass rate must reach this "
+        "(meaningful with agentctl eval --repeat N)",
+    )
     p95_latency: Duration | None = None
     cost_per_case_usd: Money | None = None
 

@@ -67,6 +67,7 @@ def run_charter(
     batch: int = 500,
     rev: str | None = None,
     clock_override: dict[str, str] | None = None,
+    code_root: Path | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -75,6 +76,9 @@ def run_charter(
     `rev`: the code (python_path, command runtimes and transports) and the fixtures as
     committed at that git revision, from a temporary checkout (`workspace` is expected to
     be loaded at the same revision).
+
+    `code_root`: a checkout of the revision made by the caller (who then also imports
+    afresh): what `rev` does, once for many runs (eval).
 
     `clock_override` (ledger/clock.py `mark`): `start`/`today` are not the real clock; refused
     on a ledger that records real runs, and every event is marked with it."""
@@ -101,6 +105,9 @@ def run_charter(
         log=log,
         clock_override=clock_override,
     )
+    if code_root is not None:
+        cfg.code_root = code_root
+        cfg.read_file = None  # the checkout holds the revision's fixtures
     if rev is None:
         return _execute(cfg, res, payload)
     from agentctl.runtime.revision import checkout, fresh_imports

@@ -209,3 +209,12 @@ def test_cli_load_leaves_no_gc_debt(tmp_path: Path) -> None:
     assert len(result.workspace.resources) == 300
     assert gc.get_freeze_count() > frozen + 10_000
     assert len(gc.get_objects(generation=0)) < 5_000
+
+
+def test_bench_eval_rows() -> None:
+    rows = _bench("bench_eval").run(0.02)
+    check_rows(rows, "bench_eval")
+    assert {r.metric for r in rows if r.target} == {
+        "--jobs 8 wall / ideal (0.10 s)",
+        "harness CPU ms per case",
+    }

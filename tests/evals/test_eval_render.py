@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentctl.evals.judge import CaseResult, Failure, SuiteVerdict, Thresholds
+from agentctl.evals.judge import CaseResult, Failure, SuiteVerdict, Thresholds, combine
 from agentctl.evals.runner import EvalReport
 from agentctl.render.registry import formats, renderer
 
@@ -93,3 +93,47 @@ def test_junit_survives_control_characters_in_an_output() -> None:
     out = renderer("eval", "junit")(report)
     failure = ET.fromstring(out.split("\n", 1)[1]).find(".//failure")
     assert failure is not None and "bell\ufffd nul\ufffd" in (failure.text or "")
+
+
+def _repeated_report() -> EvalReport:
+    """--repeat 3: a flaky case, a stable failure, a case that passed on a retry, an
+    errored case after its retries, and a case --max-cost left unrun."""
+    t = Thresholds(0.9, None, None, 0.5)
+
+    def run(outcome: str, n: int, **kw: Any) -> CaseResult:
+        return CaseResult("core", "x", "evals/core.yaml:9", [], outcome, f"{n:032x}", **kw)
+
+    fail = Failure("output.ok", "assertion is false", "true", "false")
+    flaky = combine([run("pass", 1), run("fail", 2, failures=[fail]), run("pass", 3)])
+    stable = combine([run("fail", n, failures=[fail]) for n in (4, 5, 6)])
+    attempt = {"attempt": 1, "trace_id": "9" * 32, "error": "svc is down", "cost_usd": 0.0}
+    retried = combine([run("pass", 7, attempts=[attempt]), run("pass", 8), run("pass", 9)])
+    down = run("error", 11, error="svc is down", attempts=[attempt])
+    errored = combine([run("pass", 10), down, run("pass", 12)])
+    for c, name in (
+        (flaky, "wobbly"),
+        (stable, "broken"),
+        (retried, "recovers"),
+        (errored, "dead"),
+    ):
+        c.case = name
+    skipped = CaseResult(
+        "core", "late", "evals/core.yaml:30", [], "skipped", skipped="max cost reached"
+    )
+    suite = SuiteVerdict("core", "charter/bot", t, [flaky, stable, retried, errored, skipped])
+    return EvalReport(
+        [suite],
+        commit="e" * 40,
+        repeat=3,
+        max_cost_usd=0.05,
+        spent_usd=0.06,
+        stopped="max cost reached: $0.0600 spent of --max-cost $0.0500; 3 run(s) not run",
+    )
+
+
+@pytest.mark.parametrize("fmt", formats("eval"))
+def test_eval_renderer_with_repeats(fmt: str, snapshot: Any) -> None:
+    out = renderer("eval", fmt)(_repeated_report())
+    assert out == snapshot
+    if fmt == "text":
+        assert max(len(line) for line in out.splitlines()) <= 80
