@@ -59,6 +59,24 @@ def command(
     shard: str = typer.Option(
         None, "--shard", help="Run only shard i of n (i/n); join them with: eval merge."
     ),
+    record: bool = typer.Option(
+        False,
+        "--record",
+        help="Run live and write each case's cassette (model and connector answers) to "
+        "its suite's recording.dir.",
+    ),
+    live: bool = typer.Option(
+        False, "--live", help="Ignore cassettes: every case runs against the live systems."
+    ),
+    from_ledger: bool = typer.Option(
+        False,
+        "--from-ledger",
+        help="Judge the suites' invariants (trace assertions of cases tagged 'invariant') "
+        "over the charters' real runs in the ledger; report the violating runs.",
+    ),
+    since: str = typer.Option(
+        None, "--since", help="With --from-ledger: only runs since then (7d, 24h, a date)."
+    ),
 ) -> int:
     """Run eval suites through the runtime and decide their gates.
 
@@ -76,6 +94,9 @@ def command(
     joins the JSON results of shards (--shard i/n) into one report and verdict.
 
     Example: agentctl eval support-top-intents --format junit > eval.xml
+
+    With --from-ledger nothing runs: the invariants are judged over the runs already in
+    the ledger (eval's own excluded). Example: agentctl eval --from-ledger --since 7d
     """
     import datetime as dt
     import os
@@ -91,12 +112,12 @@ def command(
         workspace_root,
     )
     from agentctl.cli.eval_merge import progress_bar
-    from agentctl.errors import ExitCode
+    from agentctl.errors import ExitCode, UsageError
     from agentctl.evals.runner import Runner, Selection
     from agentctl.ledger import Ledger
     from agentctl.runtime.run import head_commit
 
-    check_format(format, "eval")
+    check_format(format, "eval-ledger" if from_ledger else "eval")
     if suites and suites[0] == "merge":  # `eval merge FILE…` (a suite named merge: evalsuite/merge)
         from agentctl.cli.eval_merge import merge
 
@@ -108,10 +129,23 @@ def command(
     )
     options.check()
     if max_regressions is not None and baseline is None:
-        from agentctl.errors import UsageError
-
         raise UsageError(
             "--max-regressions needs --baseline", hint="e.g. --baseline main --max-regressions 0"
+        )
+    if from_ledger and baseline is not None:
+        raise UsageError("--from-ledger judges runs already recorded: no --baseline")
+    if record and live:
+        raise UsageError("--record and --live cannot be used together")
+    if record and baseline is not None:
+        raise UsageError(
+            "--record cannot be used with --baseline",
+            hint="record first (agentctl eval --record), then compare with --baseline",
+        )
+    if from_ledger and (record or live):
+        raise UsageError("--from-ledger judges runs already recorded: no --record or --live")
+    if since is not None and not from_ledger:
+        raise UsageError(
+            "--since needs --from-ledger", hint="agentctl eval --from-ledger --since 7d"
         )
     real = dt.datetime.now(dt.UTC)  # the shell reads the clock
     fixed: dt.datetime | None = None
@@ -131,6 +165,20 @@ def command(
     ws = result.workspace
     ledger = ledger_file(root, ledger)
     sel = Selection(list(suites or []), charter, case, tag)
+    if from_ledger:
+        from agentctl.evals.production import check_ledger
+        from agentctl.evals.runner import select
+        from agentctl.ledger.query import resolve_when
+
+        try:  # relative to the shell's clock (--now when given)
+            after = resolve_when(since, clock()) if since is not None else None
+        except ValueError as exc:
+            raise UsageError(f"--since: {exc}") from None
+        chosen = select(ws, sel)
+        with Ledger.open(ledger, readonly=True) as led:
+            found = check_ledger(ws, chosen, led, after)
+        emit(render("eval-ledger", format, found))
+        return ExitCode.OK if found.passed else ExitCode.FINDINGS
     base = None if baseline is None else _baseline_workspace(root, baseline)
     with Ledger.open(ledger) as led:
         runner = Runner(
@@ -144,6 +192,7 @@ def command(
             log=note,
             clock_override=override,
             options=options,
+            recording="record" if record else "live" if live else None,
         )
         with progress_bar() as runner.progress:
             if base is None or baseline is None:

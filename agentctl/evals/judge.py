@@ -71,6 +71,8 @@ class CaseResult:
     # case as a whole (outcome, totals) with the details of its most telling run
     runs: list[CaseResult] = field(default_factory=list)
     skipped: str | None = None  # why the case was not run (outcome skipped)
+    # {mode: replay|record, file} when its answers came from, or went to, a cassette
+    cassette: dict[str, str] | None = None
 
     @property
     def all_runs(self) -> list[CaseResult]:

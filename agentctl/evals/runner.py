@@ -8,6 +8,7 @@ The shell of the evals package: it reads the clock (passed in as `now`) and the 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentctl.errors import AgentctlError, UsageError
-from agentctl.evals import judge
+from agentctl.evals import cassette, judge
+from agentctl.evals.cassette import Cassette
 from agentctl.evals.judge import CaseResult, Failure, SuiteVerdict
 from agentctl.evals.schedule import CostStop, RetryBudget, RunOptions, Workers, in_shard
 from agentctl.evals.trace import build_trace
@@ -25,6 +27,7 @@ from agentctl.ledger import Ledger, LedgerError, LedgerEvent, format_ts, new_spa
 from agentctl.ledger.query import trace_events
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import EvalSuiteDoc
+from agentctl.runtime.session import secret_values
 from agentctl.workspace.cases import CaseSite, suite_cases
 
 if TYPE_CHECKING:
@@ -143,11 +146,18 @@ class Runner:
     sleep: Callable[[float], None] = time.sleep  # between retries
     monotonic: Callable[[], float] = time.monotonic  # the retry budget's clock
     _code_root: Path | None = field(default=None, init=False, repr=False)
+    # `eval --record` / `--live` over every suite's recording.mode (evals/cassette.py)
+    recording: str | None = None
 
     def run(self, sel: Selection) -> EvalReport:
         opts = self.options
         opts.check()
         chosen = select(self.workspace, sel)
+        if self.recording == "record" and self.rev is not None:
+            raise UsageError(
+                "--record cannot be used with --rev",
+                hint="record in the work tree (cassettes are written there), then commit",
+            )
         if self.clock_override is not None:  # a usage error, not one error per case
             from agentctl.ledger.clock import refuse_on_real_ledger
 
@@ -313,7 +323,20 @@ class Runner:
         )
         trace_id = new_trace_id()
         charter = suite.doc.spec.charter
+        tape: Cassette | None = None
         try:
+            tape = cassette.for_case(
+                self.root,
+                suite,
+                case.id,
+                override=self.recording,
+                rev=self.rev,
+                secrets=secret_values(
+                    self.workspace, os.environ if self.environ is None else self.environ
+                ),
+            )
+            if tape is not None:
+                result.cassette = {"mode": tape.mode, "file": tape.where}
             res = run_charter(
                 self.workspace,
                 self.root,
@@ -327,6 +350,7 @@ class Runner:
                 trace_id=trace_id,
                 clock_override=self.clock_override,
                 code_root=self._code_root,
+                recorder=tape,
             )
         except LedgerError:
             raise  # the ledger itself failed: not this case's outcome
@@ -347,7 +371,11 @@ class Runner:
             None,
         )
         result.trace = build_trace(rows, ledger.payload, res.charter)
-        if res.status == "error":
+        if tape is not None and tape.mismatch is not None:
+            # never judged: whatever the agent made of the refused request, the run
+            # is not the recorded one (and was not re-run live)
+            result.error, result.hint = tape.mismatch.message, tape.mismatch.hint
+        elif res.status == "error":
             result.error, result.hint = res.error, res.hint
         elif res.status != "ok":
             result.outcome = judge.FAIL
@@ -361,6 +389,8 @@ class Runner:
                 *judge.denial_failures(case, result.trace),
             ]
             result.outcome = judge.FAIL if result.failures else judge.PASS
+        if tape is not None and tape.mode == cassette.RECORD:
+            cassette.write(self.root, tape.where, tape.dump())
         return result
 
     # --- the ledger ------------------------------------------------------------------------
@@ -415,6 +445,8 @@ class Runner:
             attrs["repeat"] = repeat + 1
         if self.rev:
             attrs["rev"] = self.rev
+        if r.cassette is not None:  # the answers came from (or went to) it, not live
+            attrs["cassette"] = r.cassette
         event = self._event(
             suite.doc.spec.charter,
             r.trace_id or new_trace_id(),

@@ -236,6 +236,76 @@ def no_escalation(ctx: LintContext) -> Iterator[Finding]:
 
 
 @rule(
+    "invariant-unchecked",
+    W,
+    "A case tagged `invariant` has no assertion that reads only `trace`.",
+    """
+`agentctl eval --from-ledger` judges a suite's invariants over the charter's real runs:
+the assertions of its cases tagged `invariant` whose only variable is `trace`
+(docs/evals.md, "Evaluation in production"). A tagged case whose assertions all read
+`input` or `output` contributes nothing there. Add the trace assertion the tag promises,
+or drop the tag.
+""",
+    "evals",
+)
+def invariant_unchecked(ctx: LintContext) -> Iterator[Finding]:
+    from agentctl.evals.production import TAG, reads_only_trace
+
+    ws = ctx.workspace
+    for res in ws.suites:
+        for site in suite_cases(ws, res):
+            case = site.case
+            if TAG in case.tags and not any(reads_only_trace(a) for a in case.assert_):
+                yield Finding(
+                    "invariant-unchecked",
+                    Severity.WARNING,
+                    f"case {case.id!r} is tagged {TAG!r} but no assertion of it reads only "
+                    "trace: --from-ledger checks nothing of it",
+                    site.locate("tags"),
+                    "add an assertion over trace alone, or drop the tag",
+                    resource=res.ref,
+                )
+
+
+@rule(
+    "cassette-missing",
+    E,
+    "A case of a suite in `recording.mode: replay` has no cassette.",
+    """
+In replay mode a case's connectors and model answer from its cassette,
+`<recording.dir>/<case id>.json` (docs/evals.md, "Recordings"); a case without one is an
+error in `agentctl eval`. Record it (`agentctl eval SUITE --case ID --record`) and commit
+the file, or use `mode: auto`, which runs a case that has no cassette live.
+""",
+    "evals",
+)
+def cassette_missing(ctx: LintContext) -> Iterator[Finding]:
+    from agentctl.errors import ConfigError
+    from agentctl.evals.cassette import REPLAY, file_name, folder
+
+    ws = ctx.workspace
+    for res in ws.suites:
+        rec = res.doc.spec.recording
+        if rec.mode != REPLAY:
+            continue
+        try:
+            base = folder(res.file, res.name, rec.dir)
+        except ConfigError:
+            continue  # a dir outside the workspace: eval refuses it at its place
+        for site in suite_cases(ws, res):
+            rel = f"{base}/{file_name(site.case.id)}"
+            if rel not in ws.paths:
+                yield Finding(
+                    "cassette-missing",
+                    Severity.ERROR,
+                    f"case {site.case.id!r} has no cassette ({rel}) and its suite replays",
+                    site.locate("id"),
+                    f"record it: agentctl eval {res.name} --case {site.case.id} --record",
+                    resource=res.ref,
+                )
+
+
+@rule(
     "secret-in-config",
     E,
     "Something that looks like a credential written into a YAML file.",

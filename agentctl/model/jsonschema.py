@@ -130,12 +130,15 @@ FIELD_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("Thresholds", "pass_rate"): "the share of cases that must pass (0 to 1)",
     ("Thresholds", "p95_latency"): "the slowest 95th-percentile latency allowed",
     ("Thresholds", "cost_per_case_usd"): "the most a case may cost on average",
-    ("Recording", "mode"): "replay recorded responses (CI), record them, or call live",
-    ("Recording", "dir"): "where recordings live, relative to the workspace",
+    ("Recording", "mode"): "auto (replay a case's cassette when it exists, else live), "
+    "replay (a missing cassette is an error), record, or live",
+    ("Recording", "dir"): "where cassettes live, relative to the workspace root "
+    "(default: recordings/SUITE beside the suite's file)",
     ("EvalSuiteSpec", "charter"): "the charter under test: charter/NAME",
     ("EvalSuiteSpec", "cases"): "the cases, inline",
     ("EvalSuiteSpec", "thresholds"): "what the suite must reach to pass",
-    ("EvalSuiteSpec", "recording"): "how connector responses are recorded and replayed",
+    ("EvalSuiteSpec", "recording"): "how model and connector answers are recorded and "
+    "replayed (cassettes)",
     ("ScenarioSpec", "expect"): "outcomes the simulation must produce",
     ("Defaults", "timezone"): "the timezone for days and schedules (IANA name)",
     ("Defaults", "currency"): "the currency of every amount",

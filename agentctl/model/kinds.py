@@ -343,7 +343,8 @@ class Thresholds(Strict):
 
 
 class Recording(Strict):
-    mode: Literal["replay", "record", "live"] = "replay"
+    # auto: replay a case's cassette when it exists, else live (docs/evals.md)
+    mode: Literal["auto", "replay", "record", "live"] = "auto"
     dir: str | None = None
 
 

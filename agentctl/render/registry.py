@@ -50,6 +50,10 @@ RENDERERS: dict[str, dict[str, str]] = {
         "junit": "agentctl.render.eval_data:render_junit",
         "markdown": "agentctl.render.eval_text:render_markdown",
     },
+    "eval-ledger": {
+        "text": "agentctl.render.eval_production:render_text",
+        "json": "agentctl.render.eval_production:render_json",
+    },
     "rule": {
         "text": "agentctl.render.topics:rule_text",
         "json": "agentctl.render.topics:rule_json",

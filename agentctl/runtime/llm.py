@@ -12,6 +12,7 @@ from typing import Any
 
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.errors import ToolError
+from agentctl.runtime.recording import Recorder, json_or_text
 
 # A python or command runtime that calls a model names its endpoint in spec.runtime.env
 # (a model runtime has typed fields instead: spec.runtime.model).
@@ -61,10 +62,17 @@ class ModelClient:
     usd_per_1k_input: Decimal = Decimal(0)
     usd_per_1k_output: Decimal = Decimal(0)
     timeout_s: float = 120.0
+    # eval's cassette: the request (url and body, never the key) recorded or replayed
+    recorder: Recorder | None = None
 
     @classmethod
     def for_charter(
-        cls, charter: CharterDoc, environ: Mapping[str, str], **options: Any
+        cls,
+        charter: CharterDoc,
+        environ: Mapping[str, str],
+        *,
+        recorder: Recorder | None = None,
+        **options: Any,
     ) -> ModelClient:
         rt = charter.spec.runtime
         env = rt.env
@@ -92,7 +100,8 @@ class ModelClient:
         key = None
         if key_env:
             key = environ.get(key_env)
-            if not key:
+            # a replay reaches no endpoint: CI replays without the key
+            if not key and not (recorder is not None and recorder.replaying):
                 raise ToolError(
                     f"environment variable {key_env} (the model's API key) is not set",
                     hint=f"export {key_env} before the run",
@@ -105,6 +114,7 @@ class ModelClient:
             max_tokens=options.get("max_tokens", m.max_tokens if m else None),
             usd_per_1k_input=price_in,
             usd_per_1k_output=price_out,
+            recorder=recorder,
         )
 
     def cost(self, reply: Reply) -> Decimal:
@@ -133,6 +143,28 @@ class ModelClient:
         if caps:
             body["max_tokens"] = max(1, min(caps))
         url = self.base_url.rstrip("/") + "/chat/completions"
+        request = {"url": url, "body": body}
+        if self.recorder is not None:
+            answer = self.recorder.exchange(request, lambda: self._post(url, body))
+        else:
+            answer = self._post(url, body)
+        status, data = answer.get("status"), answer.get("body")
+        if not isinstance(status, int) or status >= 400:
+            detail = data if isinstance(data, str) else json.dumps(data)
+            raise ToolError(f"model endpoint {url}: HTTP {status}: {detail[:200]}")
+        try:
+            choice = data["choices"][0]  # type: ignore[index]
+            message = choice["message"]
+        except (KeyError, IndexError, TypeError) as exc:
+            if isinstance(data, str):
+                raise ToolError(f"model endpoint {url} did not answer JSON") from exc
+            raise ToolError(f"model endpoint {url} answered without choices[0].message") from exc
+        usage = data.get("usage") or {}  # type: ignore[union-attr]
+        return _reply(message, usage, choice.get("finish_reason"), body.get("max_tokens"))
+
+    def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The live request: {status, body} (the JSON answer, or its text when it is not
+        JSON); a ToolError when the endpoint cannot be reached."""
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -141,23 +173,13 @@ class ModelClient:
         )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                data = json.loads(resp.read())
+                return {"status": resp.status, "body": json_or_text(resp.read())}
         except urllib.error.HTTPError as exc:
-            detail = exc.read()[:200].decode("utf-8", "replace")
-            raise ToolError(f"model endpoint {url}: HTTP {exc.code}: {detail}") from exc
+            return {"status": exc.code, "body": json_or_text(exc.read()[:200])}
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise ToolError(
                 f"cannot reach model endpoint {url}: {getattr(exc, 'reason', exc)}"
             ) from exc
-        except json.JSONDecodeError as exc:
-            raise ToolError(f"model endpoint {url} did not answer JSON") from exc
-        try:
-            choice = data["choices"][0]
-            message = choice["message"]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise ToolError(f"model endpoint {url} answered without choices[0].message") from exc
-        usage = data.get("usage") or {}
-        return _reply(message, usage, choice.get("finish_reason"), body.get("max_tokens"))
 
 
 def _count(value: Any) -> int | None:

@@ -18,6 +18,7 @@ from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime.charter_io import check_run_input
 from agentctl.runtime.errors import ToolError
+from agentctl.runtime.recording import Recorder
 from agentctl.runtime.runtimes import prepare
 from agentctl.runtime.session import AgentRun, RunResult, Session, SessionConfig
 from agentctl.runtime.summary import redacted
@@ -68,6 +69,7 @@ def run_charter(
     rev: str | None = None,
     clock_override: dict[str, str] | None = None,
     code_root: Path | None = None,
+    recorder: Recorder | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -81,7 +83,10 @@ def run_charter(
     afresh): what `rev` does, once for many runs (eval).
 
     `clock_override` (ledger/clock.py `mark`): `start`/`today` are not the real clock; refused
-    on a ledger that records real runs, and every event is marked with it."""
+    on a ledger that records real runs, and every event is marked with it.
+
+    `recorder`: eval's cassette; every connector (but fixtures) and model exchange goes
+    through it (agentctl/evals/cassette.py)."""
     res = find_charter(workspace, charter)
     check_run_input(res, payload, workspace.broken)
     if clock_override is not None:
@@ -104,6 +109,7 @@ def run_charter(
         read_file=read_file,
         log=log,
         clock_override=clock_override,
+        recorder=recorder,
     )
     if code_root is not None:
         cfg.code_root = code_root

@@ -34,6 +34,7 @@ from agentctl.runtime import charter_io
 from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
 from agentctl.runtime.guard import Guard, Want
 from agentctl.runtime.ratelimit import RateGate
+from agentctl.runtime.recording import Recorder
 from agentctl.runtime.reserve import DayLease, ReserveGate
 from agentctl.runtime.sla import Window, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
@@ -92,6 +93,25 @@ class SessionConfig:
     code_root: Path | None = None
     # run --now/--today: every event carries it in attrs (ledger/clock.py)
     clock_override: dict[str, str] | None = None
+    # eval's cassette (agentctl/evals/cassette.py): connector and model exchanges recorded
+    # or replayed; None in production
+    recorder: Recorder | None = None
+
+
+def secret_values(ws: Workspace, environ: Mapping[str, str]) -> list[str]:
+    """The values of the environment variables that hold secrets (connectors' bearer
+    tokens, models' API keys): redacted from the ledger, results and cassettes."""
+    names: set[str] = set()
+    for c in ws.connectors:
+        http = c.doc.spec.transport.http
+        if http is not None and http.auth_env:
+            names.add(http.auth_env)
+    for ch in ws.charters:
+        model = ch.doc.spec.runtime.model
+        if model is not None and model.api_key_env:
+            names.add(model.api_key_env)
+        names.update(v for k, v in ch.doc.spec.runtime.env.items() if k.endswith("API_KEY_ENV"))
+    return [v for n in sorted(names) if (v := environ.get(n))]
 
 
 class Session:
@@ -109,23 +129,11 @@ class Session:
             cfg.environ,
             cfg.workspace,
             getattr(cfg.writer.ledger, "path", None),
+            cfg.recorder,
         )
-        self.secrets = self._secrets()
+        self.secrets = secret_values(cfg.workspace, cfg.environ)
         self.rate = RateGate(cfg.writer, self.now)
         self.reserve = ReserveGate(cfg.writer, day_window(cfg.workspace, cfg.today))
-
-    def _secrets(self) -> list[str]:
-        names: set[str] = set()
-        for c in self.ws.connectors:
-            http = c.doc.spec.transport.http
-            if http is not None and http.auth_env:
-                names.add(http.auth_env)
-        for ch in self.ws.charters:
-            model = ch.doc.spec.runtime.model
-            if model is not None and model.api_key_env:
-                names.add(model.api_key_env)
-            names.update(v for k, v in ch.doc.spec.runtime.env.items() if k.endswith("API_KEY_ENV"))
-        return [v for n in sorted(names) if (v := self.cfg.environ.get(n))]
 
     def elapsed(self) -> float:
         return self.cfg.clock() - self._t0
@@ -571,7 +579,12 @@ class AgentRun:
                 hint=f"only {', '.join(MODEL_OPTIONS)}; the endpoint is the charter's",
             )
 
-        client = ModelClient.for_charter(self.charter.doc, self.session.cfg.environ, **options)
+        client = ModelClient.for_charter(
+            self.charter.doc,
+            self.session.cfg.environ,
+            recorder=self.session.cfg.recorder,
+            **options,
+        )
         s = self.session
         prompt = {"messages": messages, "tools": tools}
         self._check_ledger(client.model, prompt)

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from agentctl.model.index import Resource, Workspace
 from agentctl.model.kinds import ConnectorDoc
 from agentctl.runtime.errors import ToolError
+from agentctl.runtime.recording import RecordedTransport, Recorder, json_or_text
 from agentctl.workspace.paths import PathRefused, TooLarge, named, read_inside
 
 
@@ -45,6 +46,9 @@ class TransportEnv:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     workspace: Workspace | None = None
     ledger: Path | None = None
+    # eval --record / replay: the one hook through which connector and model exchanges
+    # are recorded or answered from a cassette (None: every call is live)
+    recorder: Recorder | None = None
 
     def read(self, rel: str) -> bytes:
         if self.read_file is not None:
@@ -358,6 +362,23 @@ class HttpTransport:
 
     def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         url = self.http.url.rstrip("/") + "/" + operation
+        # what a cassette matches and keeps: never the headers (the bearer token)
+        request = {"connector": self.name, "method": "POST", "url": url, "body": payload}
+        if self.env.recorder is not None:
+            answer = self.env.recorder.exchange(request, lambda: self._post(url, payload))
+        else:
+            answer = self._post(url, payload)
+        status, value = answer.get("status"), answer.get("body")
+        if not isinstance(status, int) or status >= 400:
+            detail = value if isinstance(value, str) else json.dumps(value)
+            raise ToolError(f"connector/{self.name}: HTTP {status} from {url}: {detail[:200]}")
+        if isinstance(value, str):
+            raise ToolError(f"connector/{self.name}: {url} did not answer JSON")
+        return _object(value, f"connector/{self.name} ({url})")
+
+    def _post(self, url: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The live request: {status, body} (the JSON answer, or its text when it is not
+        JSON); a ToolError when the endpoint cannot be reached."""
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.http.auth_env:
             token = self.env.environ.get(self.http.auth_env)
@@ -372,18 +393,12 @@ class HttpTransport:
         timeout = self.http.timeout.total_seconds()
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                data = resp.read()
+                return {"status": resp.status, "body": json_or_text(resp.read())}
         except urllib.error.HTTPError as exc:
-            detail = exc.read()[:200].decode("utf-8", "replace")
-            raise ToolError(f"connector/{self.name}: HTTP {exc.code} from {url}: {detail}") from exc
+            return {"status": exc.code, "body": json_or_text(exc.read()[:200])}
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ToolError(f"connector/{self.name}: cannot reach {url}: {reason}") from exc
-        try:
-            value = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise ToolError(f"connector/{self.name}: {url} did not answer JSON") from exc
-        return _object(value, f"connector/{self.name} ({url})")
 
     def close(self) -> None:
         pass
@@ -482,4 +497,8 @@ TRANSPORTS: dict[str, Callable[[Resource[ConnectorDoc], TransportEnv], Transport
 
 
 def open_transport(conn: Resource[ConnectorDoc], env: TransportEnv) -> Transport:
-    return TRANSPORTS[conn.doc.spec.transport.type](conn, env)
+    kind = conn.doc.spec.transport.type
+    transport = TRANSPORTS[kind](conn, env)
+    if env.recorder is not None and kind in ("python", "command"):
+        return RecordedTransport(transport.call, transport.close, conn.name, env.recorder)
+    return transport

@@ -203,8 +203,17 @@ def test_a_suite_missing_at_the_baseline_is_said_so(cli: Any, repo: tuple[Path, 
         "    - id: planner-never-orders",
     )
     commit_all(root, "one more case")
+    # --live: the new case has no cassette yet, and its suite's mode is replay
     r = _eval(
-        cli, root, "--baseline", "HEAD~1", "--case", "unknown-sku-escalates-again", "-f", "json"
+        cli,
+        root,
+        "--baseline",
+        "HEAD~1",
+        "--case",
+        "unknown-sku-escalates-again",
+        "-f",
+        "json",
+        "--live",
     )
     assert r.exit_code == 0, r.stdout + r.stderr
     (s,) = json.loads(r.stdout)["baseline"]["suites"]

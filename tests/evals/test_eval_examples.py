@@ -46,7 +46,28 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def _unreachable(ws: Path) -> None:
+    """The python connectors' systems are gone: their modules refuse to import."""
+    for tool in (ws / "charters/lib/example_tools").glob("*.py"):
+        if tool.name != "__init__.py":
+            tool.write_text('raise RuntimeError("the system is unreachable")\n' + tool.read_text())
+
+
 def test_every_example_suite_passes_offline(cli: Any, ws: Path) -> None:
+    """From the cassettes: every example case has one (evals/recordings/SUITE/CASE.json)
+    and its suite replays it, so the systems behind the connectors need not be there."""
+    from agentctl.evals.cassette import file_name
+    from agentctl.workspace.cases import suite_cases
+    from agentctl.workspace.loader import load_workspace
+
+    loaded = load_workspace(ws).workspace
+    for suite in loaded.suites:
+        assert suite.doc.spec.recording.mode == "replay", suite.name
+        for site in suite_cases(loaded, suite):
+            tape = ws / "evals/recordings" / suite.name / file_name(site.case.id)
+            assert tape.is_file(), tape
+    _unreachable(ws)
+    commit_all(ws, "the systems are gone")
     r = _eval(cli, ws, "--format", "json")
     assert r.exit_code == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
@@ -240,10 +261,25 @@ def test_a_connector_error_is_an_error_not_a_failure(cli: Any, ws: Path) -> None
         '    raise ConnectionError("ticketing is down")\n    tid = payload["ticket_id"]\n'
         "    if tid not in TICKETS:",
     )
-    r = _eval(cli, ws, "support-top-intents", "--case", "where-is-my-refund", "-f", "json")
+    # replayed, the case never reaches the connector: its cassette answers
+    r = _eval(cli, ws, "support-top-intents", "--case", "where-is-my-refund")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    # live, the dead connector is the case's error
+    r = _eval(
+        cli, ws, "support-top-intents", "--case", "where-is-my-refund", "-f", "json", "--live"
+    )
     assert r.exit_code == 1
     doc = json.loads(r.stdout)
     case = doc["suites"][0]["cases"][0]
     assert (case["outcome"], case["failures"]) == ("error", []), case
     assert "ticketing is down" in case["error"]
     assert doc["suites"][0]["reasons"][-1] == "1 case(s) errored and could not be judged"
+
+
+def test_live_the_example_systems_are_called(cli: Any, ws: Path) -> None:
+    _unreachable(ws)
+    r = _eval(cli, ws, "logistics-core", "--case", "books-slot-in-window", "--live", "-f", "json")
+    assert r.exit_code == 1
+    (case,) = json.loads(r.stdout)["suites"][0]["cases"]
+    assert case["outcome"] != "pass"
+    assert _eval(cli, ws, "logistics-core", "--case", "books-slot-in-window").exit_code == 0
