@@ -197,7 +197,7 @@ def _suite(rng: random.Random, name: str, ch: _Charter, owner: str, touched: lis
         )
     out += _lines(
         "  thresholds: {pass_rate: 0.95, p95_latency: 20s, cost_per_case_usd: 0.50}",
-        f"  recording: {{mode: replay, dir: evals/recordings/{name}}}",
+        f"  recording: {{mode: auto, dir: evals/recordings/{name}}}",
     )
     return out
 
