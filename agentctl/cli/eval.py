@@ -141,8 +141,17 @@ def command(
             "--record cannot be used with --baseline",
             hint="record first (agentctl eval --record), then compare with --baseline",
         )
-    if from_ledger and (record or live):
-        raise UsageError("--from-ledger judges runs already recorded: no --record or --live")
+    given = {
+        "--record": record,
+        "--live": live,
+        "--repeat": repeat > 1,
+        "--jobs": jobs > 1,
+        "--shard": shard is not None,
+        "--max-cost": max_cost is not None,
+    }
+    ran = [option for option, on in given.items() if on]  # options of a run, not a reading
+    if from_ledger and ran:
+        raise UsageError(f"--from-ledger judges runs already recorded: no {', '.join(ran)}")
     if since is not None and not from_ledger:
         raise UsageError(
             "--since needs --from-ledger", hint="agentctl eval --from-ledger --since 7d"

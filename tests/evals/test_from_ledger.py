@@ -127,7 +127,8 @@ def test_usage_errors(cli: Any, ws: Path) -> None:
         (("--since", "7d"), "--since needs --from-ledger"),
         (("--from-ledger", "--since", "3x"), "--since: '3x' is neither a duration"),
         (("--from-ledger", "-f", "junit"), "unknown format 'junit'"),
-        (("--from-ledger", "--record"), "--from-ledger judges runs already recorded"),
+        (("--from-ledger", "--record"), "--from-ledger judges runs already recorded: no --record"),
+        (("--from-ledger", "--repeat", "3", "-j", "2"), "already recorded: no --repeat, --jobs"),
         (("--from-ledger", "--baseline", "HEAD"), "--from-ledger judges runs already recorded"),
     ]
     for args, message in cases:
