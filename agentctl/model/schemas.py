@@ -67,7 +67,31 @@ def _draft7_ok(schema: dict[str, Any]) -> bool:
     import jsonschema
 
     v7 = jsonschema.Draft7Validator
-    return bool(v7(v7.META_SCHEMA, format_checker=v7.FORMAT_CHECKER).is_valid(schema))
+    meta = v7(v7.META_SCHEMA, format_checker=v7.FORMAT_CHECKER)
+    return all(meta.is_valid(s) for s in [schema, *_under_defs(schema)])
+
+
+def _under_defs(node: Any) -> list[Any]:
+    """The schemas under `$defs` anywhere in `node` (a `_common` schema). Draft 7 does not
+    know `$defs` (its name is `definitions`), so its metaschema lets anything through there:
+    each must be checked as a schema of its own ({'$defs': {'a': {'type': []}}} is invalid)."""
+    found: list[Any] = []
+    if not isinstance(node, dict):
+        return found
+    for key, value in node.items():
+        if key in _DATA:
+            continue
+        if key in _NAMED:
+            if key == "$defs":
+                found.extend(value.values())
+            for v in value.values():
+                found.extend(_under_defs(v))
+        elif key in ("anyOf", "allOf", "oneOf"):
+            for v in value:
+                found.extend(_under_defs(v))
+        elif key in _SUBSCHEMA:
+            found.extend(_under_defs(value))
+    return found
 
 
 def _checked(schema: dict[str, Any]) -> tuple[Any, str | None]:

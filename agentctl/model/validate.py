@@ -261,11 +261,14 @@ def validate_document(
 def _without(raw: Any, locs: list[tuple[Any, ...]]) -> Any:
     """A copy of `raw` without the keys at `locs` (the original keeps its positions)."""
     drop: dict[Any, Any] = {}
-    for loc in locs:
-        node = drop
+    # Shortest first: union members can report one key and a key below it (one member
+    # knows the outer key, another does not); the outer drop covers the inner one.
+    for loc in sorted((loc for loc in locs if loc), key=len):
+        node: dict[Any, Any] | None = drop
         for part in loc[:-1]:
-            node = node.setdefault(part, {})
-        node[loc[-1]] = None
+            node = node.setdefault(part, {}) if node is not None else None
+        if node is not None:  # (None: a key above it is dropped whole already)
+            node[loc[-1]] = None
 
     def copy(value: Any, plan: dict[Any, Any] | None) -> Any:
         if plan is None:

@@ -219,3 +219,16 @@ def test_format_usd_shows_what_was_written() -> None:
         assert format_usd(parse_money(written)) == shown, written
     assert format_usd(0.1 + 0.2) == "$0.30"  # a float's binary noise is not money
     assert format_usd(Decimal("0.0043333"), places=4) == "$0.0043"
+
+
+def test_dropping_unknown_keys_when_one_is_below_another() -> None:
+    """Union members can report an unknown key and one below it (one member knows the outer
+    key, another does not); either order drops the outer key whole (it raised TypeError:
+    found by tests/lint/test_lint_fuzz.py under load)."""
+    from agentctl.model.validate import _without
+
+    raw = {"a": {"b": 1, "c": 2}, "d": [{"e": 1, "f": 2}]}
+    for locs in ([("a",), ("a", "b")], [("a", "b"), ("a",)]):
+        assert _without(raw, locs) == {"d": [{"e": 1, "f": 2}]}
+    assert _without(raw, [("d", 0, "e"), ()]) == {"a": {"b": 1, "c": 2}, "d": [{"f": 2}]}
+    assert raw == {"a": {"b": 1, "c": 2}, "d": [{"e": 1, "f": 2}]}  # the original is kept
