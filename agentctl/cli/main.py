@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "agentctl.cli.simulate",
     "diff": "agentctl.cli.diff",
     "eval": "agentctl.cli.eval",
+    "plan": "agentctl.cli.plan",
 }
 
 INTERNAL_ERROR = 3

@@ -36,6 +36,10 @@ RENDERERS: dict[str, dict[str, str]] = {
         "markdown": "agentctl.render.diff_markdown:render",
         "github": "agentctl.render.diff_github:render",
     },
+    "plan": {
+        "text": "agentctl.render.plan_text:render",
+        "json": "agentctl.render.plan_json:render",
+    },
     "permissions": {
         "text": "agentctl.render.permissions:render_text",
         "json": "agentctl.render.permissions:render_json",

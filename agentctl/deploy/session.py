@@ -1,0 +1,78 @@
+"""The shell of plan, approve and apply: read the desired workspace, the environment's
+applied state and the workspace at its commit, and make the plan (deploy/plan.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentctl.deploy import state
+from agentctl.deploy.desired import Snapshot, at_commit, ledger_globs, snapshot
+from agentctl.deploy.plan import Plan, make_plan
+from agentctl.deploy.state import AppliedState, Environment
+from agentctl.errors import FindingsError
+from agentctl.ledger.store import Ledger
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    desired: Snapshot
+    applied: AppliedState
+    env: Environment
+
+
+@contextmanager
+def reading(ledger_path: Path) -> Iterator[Ledger | None]:
+    """The ledger opened for reading, or None when there is none yet (nothing applied)."""
+    if not ledger_path.is_file():
+        yield None
+        return
+    with Ledger.open(ledger_path, readonly=True) as ledger:
+        yield ledger
+
+
+def desired(root: Path, rev: str | None, ledger_path: Path) -> Snapshot:
+    """The workspace to deploy; refused when a document does not load (it would look
+    deleted)."""
+    snap = snapshot(root, rev, ledger_globs(root, ledger_path))
+    errors = [f for f in snap.result.findings if f.severity.value == "error"]
+    if errors:
+        where = f" at {rev}" if rev else ""
+        raise FindingsError(
+            f"the workspace{where} does not load: {len(errors)} error(s)",
+            errors,
+            hint="fix them first ('agentctl lint' lists them); a document that does not "
+            "load would be planned as deleted",
+        )
+    return snap
+
+
+def plan_with(root: Path, snap: Snapshot, applied: AppliedState, env: Environment) -> Planned:
+    old = at_commit(root, applied.deployment.commit) if applied.deployment else None
+    plan = make_plan(
+        env,
+        applied,
+        old,
+        snap.workspace,
+        snap.versions,
+        rev=snap.rev,
+        commit=snap.commit,
+        tree=snap.tree,
+    )
+    return Planned(plan, snap, applied, env)
+
+
+def plan_for(root: Path, env_name: str | None, rev: str | None, ledger_path: Path) -> Planned:
+    """`agentctl plan`: desired at `rev` (None: the working copy) against `env`."""
+    snap = desired(root, rev, ledger_path)
+    env = state.environment(snap.workspace.settings, env_name)
+    with reading(ledger_path) as ledger:
+        applied = (
+            state.applied(ledger, env.name)
+            if ledger is not None
+            else AppliedState(env.name, {}, state.Position())
+        )
+    return plan_with(root, snap, applied, env)
