@@ -248,3 +248,22 @@ def check_use(approval: Approval, digest: str, now: _dt.datetime) -> None:
 def roles_of(ws: Workspace) -> dict[str, RoleDoc]:
     """The workspace's roles by reference (`role/NAME`): what the rules check against."""
     return {r.ref: r.doc for r in ws.roles}
+
+
+@dataclass
+class Listing:
+    """Approvals to show (`agentctl approvals`, and what approve/deny recorded)."""
+
+    items: list[Approval]
+    now: _dt.datetime
+    action: str = "list"  # list | approved | denied
+
+
+def approval_data(a: Approval, now: _dt.datetime) -> dict[str, Any]:
+    return {
+        **a.request.as_dict(),
+        "status": a.status(now),
+        "granted": a.grant.as_dict() if a.grant else None,
+        "denied": a.denial.as_dict() if a.denial else None,
+        "used": {"by": a.use.by, "identity": a.use.identity, "at": a.use.at} if a.use else None,
+    }

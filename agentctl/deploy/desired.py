@@ -75,9 +75,10 @@ def tree_of(
     root: Path, rev: str | None, exclude: list[str] | None = None
 ) -> tuple[str | None, str | None]:
     """(commit, tree) of the workspace folder: at `rev`, or of the working copy (HEAD's
-    commit, and the tree git would commit now: tracked and untracked files, .gitignore
-    respected, built in a throwaway index so the user's index is untouched). `exclude`:
-    workspace-relative globs left out of the working copy's tree. (None, None) outside
+    commit, and the tree `git commit -a` would make now, built in a throwaway index so the
+    user's index is untouched). Untracked files are not in it: a saved plan file beside
+    the workspace must not make itself stale, and untracked documents and code are in the
+    versions anyway. `exclude`: workspace-relative globs left out. (None, None) outside
     git."""
     prefix = _prefix(root)
     if prefix is None:
@@ -95,7 +96,7 @@ def tree_of(
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         if head is not None:
             _git(root, "read-tree", head, env=env)
-        code, _ = _git(root, "add", "-A", "--", ".", *specs, env=env)
+        code, _ = _git(root, "add", "-u", "--", ".", *specs, env=env)
         if code != 0:
             return head, None
         # tracked files the excludes name are still in the index read from HEAD: fine,

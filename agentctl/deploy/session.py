@@ -8,12 +8,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentctl.approvals import roles_of
 from agentctl.deploy import state
 from agentctl.deploy.desired import Snapshot, at_commit, ledger_globs, snapshot
 from agentctl.deploy.plan import Plan, make_plan
 from agentctl.deploy.state import AppliedState, Environment
 from agentctl.errors import FindingsError
 from agentctl.ledger.store import Ledger
+from agentctl.model.index import Workspace
+from agentctl.model.kinds import RoleDoc
 
 
 @dataclass
@@ -22,6 +25,16 @@ class Planned:
     desired: Snapshot
     applied: AppliedState
     env: Environment
+    old: Workspace | None = None  # the workspace at the applied deployment's commit
+
+    def roles(self) -> dict[str, RoleDoc]:
+        """The roles approvals are checked against: as deployed in the environment, where
+        a role is deployed there (a change cannot widen who approves it), else as in the
+        desired workspace."""
+        out = roles_of(self.desired.workspace)
+        if self.old is not None:
+            out.update(roles_of(self.old))
+        return out
 
 
 @contextmanager
@@ -62,7 +75,7 @@ def plan_with(root: Path, snap: Snapshot, applied: AppliedState, env: Environmen
         commit=snap.commit,
         tree=snap.tree,
     )
-    return Planned(plan, snap, applied, env)
+    return Planned(plan, snap, applied, env, old)
 
 
 def plan_for(root: Path, env_name: str | None, rev: str | None, ledger_path: Path) -> Planned:
