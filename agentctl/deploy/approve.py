@@ -138,7 +138,7 @@ def _answer_request(
         if got.request.subject_kind == "deployment":
             planned = plan_for(root, got.request.env, rev, ledger_path)
             roles = planned.roles()
-            if grant:
+            if grant and got.status(ans.now) == "pending":  # else grant says why not
                 current = current_need(planned.plan, got.request).digest
         else:
             roles = roles_of(load_workspace(root, rev).workspace)
