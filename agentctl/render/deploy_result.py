@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from agentctl.deploy.apply import Outcome, RollbackOutcome
+from agentctl.deploy.lock import Holder
 from agentctl.deploy.plan import plan_data
 from agentctl.diff import short_version
 from agentctl.render.envelope import envelope
@@ -77,3 +79,11 @@ def rollback_json(out: RollbackOutcome, *, color: bool = False, **_: Any) -> str
             }
         )
     )
+
+
+def unlock_text(holder: Holder, *, color: bool = False, **_: Any) -> str:
+    return f"Released {holder.id} on {holder.env}, held by {holder.describe()}.\n"
+
+
+def unlock_json(holder: Holder, *, color: bool = False, **_: Any) -> str:
+    return dumps(envelope({"kind": "force-unlock", "released": asdict(holder)}))

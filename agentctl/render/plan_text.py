@@ -71,7 +71,8 @@ def render(plan: Plan, *, color: bool = False, summary: bool = False, **_: Any) 
     )
     lines = [
         plan.verdict(),
-        f"Environment {plan.env}{after}: {_source(plan)} against {applied}.",
+        f"Environment {plan.env}{after}: {_source(plan)}",
+        f"  against what is applied: {applied}.",
     ]
     if summary:
         lines.append("")

@@ -52,6 +52,10 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.render.deploy_result:rollback_text",
         "json": "agentctl.render.deploy_result:rollback_json",
     },
+    "force-unlock": {
+        "text": "agentctl.render.deploy_result:unlock_text",
+        "json": "agentctl.render.deploy_result:unlock_json",
+    },
     "permissions": {
         "text": "agentctl.render.permissions:render_text",
         "json": "agentctl.render.permissions:render_json",
