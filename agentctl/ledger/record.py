@@ -38,6 +38,17 @@ KINDS = (
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
 )
 
+# Events about the governance of the workspace, not steps of an agent: their principal
+# names an environment (`env/NAME`) or an approval request (`apr-…`), and reports about
+# agents (`ledger report`) leave them out.
+GOVERNANCE_KINDS = (
+    "deployment",
+    "approval_request",
+    "approval_granted",
+    "approval_denied",
+    "approval_used",
+)
+
 GENESIS = b"\x00" * 32  # the "previous hash" of the first row
 REDACTED = "[REDACTED]"
 

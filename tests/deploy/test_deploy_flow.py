@@ -92,6 +92,10 @@ def test_plan_approve_apply_edit_stale_rollback(shop: Path, cli: Cli, tmp_path: 
     assert deployments(shop) == 3 and verified(shop)
     r = cli("plan", "-w", shop, "--summary")
     assert "~ charter/planner  [HIGH]" in r.stdout
+    # deployments and approvals are no agent's steps: the agents' report leaves them out
+    r = cli("ledger", "report", "-w", shop)
+    assert r.exit_code == 0 and "charter/planner" in r.stdout
+    assert "env/" not in r.stdout and "apr-" not in r.stdout
 
 
 def test_a_code_only_change_is_an_update_with_code_changed(shop: Path, cli: Cli) -> None:
