@@ -69,6 +69,7 @@ def test_plan_approve_apply_edit_stale_rollback(shop: Path, cli: Cli, tmp_path: 
     assert r.exit_code == 1 and "separation of duties" in r.stderr
     r = cli("approve", plan2, "-w", shop, "--as", "role/lead", "--by", "eve@example.com")
     assert r.exit_code == 1 and "is not a member of role/lead" in r.stderr
+    assert applied(shop) == first and deployments(shop) == 1  # refusals record nothing
     r = cli("approve", plan2, "-w", shop, "--as", "lead", "--by", LEAD, "--reason", "ok")
     assert r.exit_code == 0, r.stderr
     assert "approved by lead@example.com as role/lead" in r.stdout
@@ -92,6 +93,10 @@ def test_plan_approve_apply_edit_stale_rollback(shop: Path, cli: Cli, tmp_path: 
     assert deployments(shop) == 3 and verified(shop)
     r = cli("plan", "-w", shop, "--summary")
     assert "~ charter/planner  [HIGH]" in r.stdout
+    # the same change again (first → second version): its approval was used, once
+    r = cli("apply", "-w", shop, "--auto-approve")
+    assert r.exit_code == 1 and "1 approval(s) missing" in r.stderr
+    assert applied(shop) == first and deployments(shop) == 3
     # deployments and approvals are no agent's steps: the agents' report leaves them out
     r = cli("ledger", "report", "-w", shop)
     assert r.exit_code == 0 and "charter/planner" in r.stdout
