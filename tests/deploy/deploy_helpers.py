@@ -129,7 +129,7 @@ EVENTS = (
 def build(repo: Path, environments: str = "") -> Path:
     """Write the workspace into `repo` (a git repository) and commit it."""
     write(repo / "agentctl.yaml", SETTINGS + environments)
-    write(repo / ".gitignore", ".agentctl/\n__pycache__/\n*.json\n")
+    write(repo / ".gitignore", ".agentctl/\n__pycache__/\n")
     write(repo / "charters" / "roles.yaml", ROLES)
     write(repo / "charters" / "stock.yaml", CONNECTOR)
     write(repo / "charters" / "fixtures" / "stock.jsonl", FIXTURE)

@@ -196,3 +196,47 @@ def test_a_broken_document_stops_the_plan(shop: Path, cli: Cli) -> None:
     r = cli("plan", "-w", shop)
     assert r.exit_code == 1
     assert "charters/planner.yaml:" in r.stderr and "would be planned as deleted" in r.stderr
+
+
+def test_a_plan_saved_inside_the_workspace_does_not_make_itself_stale(shop: Path, cli: Cli) -> None:
+    r = cli("plan", "-w", shop, "-o", shop / "plan.json")
+    assert r.exit_code == 0, r.stderr
+    r = cli("apply", shop / "plan.json", "-w", shop, "--auto-approve")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_a_changed_file_outside_any_version_makes_the_plan_stale(
+    shop: Path, cli: Cli, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.json"
+    assert cli("plan", "-w", shop, "-o", plan).exit_code == 0
+    # the scenario's recorded events: read by a gate, in no resource's version
+    events = shop / "simulator" / "events.jsonl"
+    events.write_text(events.read_text() * 2)
+    r = cli("apply", plan, "-w", shop, "--auto-approve")
+    assert r.exit_code == 1
+    assert "the plan is stale" in r.stderr and "the workspace's files changed (tree" in r.stderr
+    assert deployments(shop) == 0
+
+
+def test_plan_and_apply_work_outside_git(tmp_path: Path, cli: Cli) -> None:
+    from deploy_helpers import CHARTER, CODE, CONNECTOR, FIXTURE, ROLES, SETTINGS, SUITE
+    from support import write
+
+    ws = tmp_path / "plain"
+    write(ws / "agentctl.yaml", SETTINGS)
+    write(ws / "charters" / "roles.yaml", ROLES)
+    write(ws / "charters" / "stock.yaml", CONNECTOR)
+    write(ws / "charters" / "fixtures" / "stock.jsonl", FIXTURE)
+    write(ws / "charters" / "planner.yaml", CHARTER)
+    write(ws / "lib" / "planner.py", CODE)
+    write(ws / "evals" / "planner-core.yaml", SUITE)
+    r = cli("plan", "-w", ws, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    made = json.loads(r.stdout)["made_from"]
+    assert made["commit"] is None and made["tree"] is None
+    r = cli("apply", "-w", ws, "--auto-approve")
+    assert r.exit_code == 2 and "cannot tell who you are" in r.stderr  # no git identity
+    r = cli("apply", "-w", ws, "--auto-approve", "--by", "ops@example.com")
+    assert r.exit_code == 0, r.stderr
+    assert cli("plan", "-w", ws, "--detailed-exitcode").exit_code == 0
