@@ -152,9 +152,10 @@ def _source(
     if to is not None:
         dep = state.find(ledger, to)
         if dep is None:
+            recent = [d.id for d in state.history(ledger, env, limit=5)]
             raise UsageError(
                 f"no deployment {to!r} in the ledger",
-                hint=f"see the deployments of {env}: agentctl status --env {env}",
+                hint=f"the latest deployments to {env}: " + (", ".join(recent) or "none"),
             )
         if dep.env != env:
             raise UsageError(f"{to} is a deployment to {dep.env!r}, not {env!r}", hint="pass --env")

@@ -240,3 +240,39 @@ def test_plan_and_apply_work_outside_git(tmp_path: Path, cli: Cli) -> None:
     r = cli("apply", "-w", ws, "--auto-approve", "--by", "ops@example.com")
     assert r.exit_code == 0, r.stderr
     assert cli("plan", "-w", ws, "--detailed-exitcode").exit_code == 0
+
+
+def test_rollback_to_a_named_deployment(shop: Path, cli: Cli) -> None:
+    from deploy_helpers import ledger_of
+
+    from agentctl.deploy import state
+    from agentctl.deploy.session import plan_for
+    from agentctl.ledger.store import Ledger
+
+    planned = plan_for(shop, None, None, ledger_of(shop))
+    versions = planned.plan.versions
+    with Ledger.open(ledger_of(shop)) as ledger:
+        one = state.record(
+            ledger,
+            "default",
+            state.Desired(versions, planned.desired.commit),
+            expected=state.Position(),
+            ts="2026-11-01T10:00:00.000000Z",
+            by="ops@example.com",
+        )
+        newer = {**versions, "charter/planner": "sha256:" + "f" * 64}
+        two = state.record(
+            ledger,
+            "default",
+            state.Desired(newer, planned.desired.commit),
+            expected=one.position,
+            ts="2026-11-02T10:00:00.000000Z",
+            by="ops@example.com",
+        )
+    r = cli("rollback", "charter/planner", "--to", "dep-00000000", "-w", shop, "--auto-approve")
+    assert r.exit_code == 2 and f"{two.id}, {one.id}" in r.stderr
+    r = cli("rollback", "charter/planner", "--to", two.id, "-w", shop, "--auto-approve")
+    assert r.exit_code == 2 and "is already at sha256:ffffffffffff" in r.stderr
+    r = cli("rollback", "charter/planner", "--to", one.id, "-w", shop, "--auto-approve")
+    assert r.exit_code == 0, r.stderr
+    assert applied(shop) == versions and verified(shop)
