@@ -122,7 +122,12 @@ def apply(shell: Shell, *, env: str | None, plan_file: Path | None) -> Outcome:
         dep = state.record(
             ledger,
             plan.env,
-            state.Desired(plan.versions, snap.commit, snap.tree),
+            state.Desired(
+                plan.versions,
+                snap.commit,
+                snap.tree,
+                {r.ref: r.digest for r in snap.workspace.resources},
+            ),
             expected=plan.position,
             ts=format_ts(stamp),
             by=shell.identity,
@@ -215,7 +220,9 @@ def rollback(shell: Shell, ref: str, *, env: str | None, to: str | None) -> Roll
         dep = state.record(
             ledger,
             env_obj.name,
-            state.Desired(versions, entry.commit, None),
+            state.Desired(
+                versions, entry.commit, None, {ref: entry.document} if entry.document else {}
+            ),
             expected=applied.position,
             ts=format_ts(stamp),
             by=shell.identity,

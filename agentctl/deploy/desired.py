@@ -121,14 +121,3 @@ def snapshot(root: Path, rev: str | None, exclude: list[str] | None = None) -> S
     commit, tree = tree_of(root, rev, exclude)
     ws = result.workspace
     return Snapshot(result, versions(ws, safe_reader(result.reader)), rev, commit, tree)
-
-
-def at_commit(root: Path, commit: str | None) -> Workspace | None:
-    """The workspace at a deployment's commit, for the semantic diff (None when it cannot
-    be read: no commit, or a history that no longer holds it)."""
-    if commit is None:
-        return None
-    try:
-        return load_workspace(root, commit).workspace
-    except GitError:
-        return None

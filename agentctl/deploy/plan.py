@@ -14,11 +14,12 @@ from typing import Any
 
 import orjson
 
-from agentctl.deploy.state import AppliedState, Environment, Position
+from agentctl.deploy.state import AppliedState, Deployed, Environment, Position
 from agentctl.diff import ResourceChange, approver_for, diff
 from agentctl.diff.fields import FieldChange
-from agentctl.diff.risk import RANK, Risk
-from agentctl.model.index import Workspace
+from agentctl.diff.risk import RANK, Risk, permission_risks
+from agentctl.model.index import Resource, Workspace
+from agentctl.model.permissions import effective_permissions
 
 ACTION_ORDER = {"delete": 0, "create": 1, "update": 2}  # deletions first, as Terraform
 PLAN_FORMAT = 1  # the saved plan's own format (what apply reads back)
@@ -129,6 +130,7 @@ class Plan:
     gates: list[Gate] = field(default_factory=list)
     needs: list[Need] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # every desired resource
+    notes: list[str] = field(default_factory=list)  # what the plan could not judge
 
     def count(self, action: str) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -197,10 +199,32 @@ def _gates(plan: Plan, new: Workspace, changed: list[Change]) -> None:
     plan.gates = list(gates.values())
 
 
+@dataclass(frozen=True)
+class Before:
+    """The workspace at a commit that applied resources came from, with its versions: what
+    a change is diffed against (the resource's document as it was deployed)."""
+
+    workspace: Workspace
+    versions: Mapping[str, str]
+
+
+def needed_commits(applied: AppliedState, new_versions: Mapping[str, str]) -> list[str]:
+    """The commits whose workspace the plan diffs against: those the changed resources
+    were deployed from, and the last deployment's (its roles count for approvals)."""
+    out = {
+        d.commit
+        for ref, d in applied.resources.items()
+        if d.commit and new_versions.get(ref) != d.version
+    }
+    if applied.deployment and applied.deployment.commit:
+        out.add(applied.deployment.commit)
+    return sorted(out)
+
+
 def make_plan(
     env: Environment,
     applied: AppliedState,
-    old: Workspace | None,
+    befores: Mapping[str, Before],
     new: Workspace,
     new_versions: Mapping[str, str],
     *,
@@ -208,22 +232,29 @@ def make_plan(
     commit: str | None,
     tree: str | None,
 ) -> Plan:
-    """Desired (`new` with its versions) against `applied`; `old` is the workspace at the
-    applied deployment's commit (None: not readable, or nothing applied), used for the
-    semantic diff and the owners of deleted resources."""
-    before = old if old is not None else Workspace()
+    """Desired (`new` with its versions) against `applied`, by version. Each updated or
+    deleted resource is diffed against the workspace at the commit it was deployed from
+    (`befores`, by commit; see `needed_commits`); when that is missing, or holds another
+    version of it, the change cannot be judged and is high risk."""
     old_versions = applied.versions()
-    report = diff(
-        before,
-        new,
-        "applied",
-        rev or "working copy",
-        old_versions={r: v for r, v in old_versions.items() if before.get(r) is not None},
-        new_versions=new_versions,
-    )
-    details: dict[str, ResourceChange] = {}
-    for rc in report.changes:
-        details[rc.ref] = rc
+    diffs: dict[str, dict[str, ResourceChange]] = {}
+
+    def detail(at: str) -> dict[str, ResourceChange]:
+        if at not in diffs:
+            b = befores[at]
+            # the versions as deployed: a deployment from a working copy with edited code
+            # has the commit's document and another version ("code changed")
+            report = diff(
+                b.workspace,
+                new,
+                "applied",
+                rev or "working copy",
+                old_versions={r: v for r, v in old_versions.items() if r in b.versions},
+                new_versions=new_versions,
+            )
+            diffs[at] = {rc.ref: rc for rc in report.changes}
+        return diffs[at]
+
     plan = Plan(
         env.name,
         env.after,
@@ -235,15 +266,33 @@ def make_plan(
         versions=dict(sorted(new_versions.items())),
     )
     changes: list[Change] = []
+    unknown: set[str] = set()
     for ref in sorted(set(old_versions) | set(new_versions)):
         was, now = old_versions.get(ref), new_versions.get(ref)
         if was == now:
             plan.unchanged += 1
             continue
         action = "create" if was is None else "delete" if now is None else "update"
-        changes.append(_change(ref, action, was, now, details.get(ref), before, new, env.name))
+        deployed = applied.resources.get(ref)
+        at = deployed.commit if deployed is not None else None
+        b = befores.get(at) if at else None
+        if action == "create":
+            changes.append(_created(ref, now, new))
+        elif b is not None and deployed is not None and _same_document(b, deployed):
+            rc = detail(at).get(ref) if at else None
+            changes.append(_judged(ref, action, was, now, rc, b.workspace, new, env.name))
+        else:
+            changes.append(_unjudged(ref, action, was, now, at, new))
+            unknown.add(at or "none")
     changes.sort(key=lambda c: (ACTION_ORDER[c.action], RANK[c.level], c.ref))
     plan.changes = changes
+    for at in sorted(unknown):
+        plan.notes.append(
+            f"the deployed documents of commit {at[:12]} are not in this repository: "
+            "changes from it are not diffed (fetch that commit for a semantic diff)"
+            if at != "none"
+            else "some deployed resources came from no git commit: their changes are not diffed"
+        )
     _gates(plan, new, changes)
     plan.needs = [
         Need(
@@ -259,7 +308,37 @@ def make_plan(
     return plan
 
 
-def _change(
+def _same_document(b: Before, deployed: Deployed) -> bool:
+    """Is the document at the deployment's commit the one deployed? By its digest when
+    the deployment recorded it, else by the whole version."""
+    res = b.workspace.get(deployed.ref)
+    if res is None:
+        return False
+    if deployed.document is not None:
+        return res.digest == deployed.document
+    return b.versions.get(deployed.ref) == deployed.version
+
+
+def _owner(res: Resource[Any] | None) -> str | None:
+    owner = res.doc.metadata.owner if res is not None else None
+    return str(owner) if owner is not None else None
+
+
+def _created(ref: str, now: str | None, new: Workspace) -> Change:
+    """A new resource: judged as diff judges a creation (agentctl/diff)."""
+    res = new.get(ref)
+    kind = res.kind if res is not None else _kind_of(ref)
+    c = Change(ref, kind, "create", res.file if res is not None else "", None, now)
+    c.risks = [Risk("medium" if kind == "Charter" else "low", "widening", f"new {kind}")]
+    if res is not None and kind == "Charter":
+        c.risks.extend(permission_risks({}, effective_permissions(new, res.doc)))
+    c.owner = _owner(res)
+    if c.level == "high":
+        c.approver = approver_for(new, c.owner)
+    return c
+
+
+def _judged(
     ref: str,
     action: str,
     was: str | None,
@@ -269,24 +348,41 @@ def _change(
     new: Workspace,
     env: str,
 ) -> Change:
+    """An update or deletion diffed against the document as deployed."""
     res = new.get(ref) if action != "delete" else old.get(ref)
     kind = res.kind if res is not None else _kind_of(ref)
-    file = res.file if res is not None else ""
-    c = Change(ref, kind, action, file, was, now)
-    if rc is not None and rc.action in ("create", "update", "delete", "rename", "move"):
+    c = Change(ref, kind, action, res.file if res is not None else "", was, now)
+    if rc is not None:
         c.risks = list(rc.risks)
         c.fields = list(rc.fields)
         c.detail = rc
     elif action == "delete":
         c.risks = [Risk("low", "narrowing", f"{kind} removed from {env}")]
-    elif action == "create":
-        c.risks = [Risk("medium" if kind == "Charter" else "low", "widening", f"new {kind}")]
-    else:  # the documents are the same as at the applied commit, the version is not
+    else:  # the same document as deployed, another version: its code
         c.risks = [Risk("medium", "neutral", "code changed (the document is unchanged)")]
-    owner = res.doc.metadata.owner if res is not None else None
-    c.owner = str(owner) if owner is not None else None
+    c.owner = _owner(res)
     if c.level == "high":
         c.approver = approver_for(new if action != "delete" else old, c.owner)
+    return c
+
+
+def _unjudged(
+    ref: str, action: str, was: str | None, now: str | None, at: str | None, new: Workspace
+) -> Change:
+    """A change whose deployed document is not available: high risk (an approver looks)."""
+    res = new.get(ref)
+    kind = res.kind if res is not None else _kind_of(ref)
+    c = Change(ref, kind, action, res.file if res is not None else "", was, now)
+    where = f"commit {at[:12]}" if at else "no commit"
+    c.risks = [
+        Risk(
+            "high",
+            "widening",
+            f"cannot be judged: the deployed version ({where}) is not in this repository",
+        )
+    ]
+    c.owner = _owner(res)
+    c.approver = approver_for(new, c.owner) if res is not None else None
     return c
 
 
@@ -340,6 +436,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "changes": [change_data(c) for c in plan.changes],
         "gates": [g.as_dict() for g in plan.gates],
         "approvals": [n.as_dict() for n in plan.needs],
+        "notes": plan.notes,
         "versions": plan.versions,
         "digest": plan.digest,
     }

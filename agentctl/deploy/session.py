@@ -10,13 +10,15 @@ from pathlib import Path
 
 from agentctl.approvals import roles_of
 from agentctl.deploy import state
-from agentctl.deploy.desired import Snapshot, at_commit, ledger_globs, snapshot
-from agentctl.deploy.plan import Plan, make_plan
+from agentctl.deploy.desired import Snapshot, ledger_globs, safe_reader, snapshot
+from agentctl.deploy.plan import Before, Plan, make_plan, needed_commits
 from agentctl.deploy.state import AppliedState, Environment
-from agentctl.errors import FindingsError
+from agentctl.errors import FindingsError, GitError
 from agentctl.ledger.store import Ledger
 from agentctl.model.index import Workspace
 from agentctl.model.kinds import RoleDoc
+from agentctl.model.versions import versions
+from agentctl.workspace.loader import load_workspace
 
 
 @dataclass
@@ -63,18 +65,38 @@ def desired(root: Path, rev: str | None, ledger_path: Path) -> Snapshot:
     return snap
 
 
+def befores(root: Path, applied: AppliedState, snap: Snapshot) -> dict[str, Before]:
+    """The workspace (and its versions) at each commit the plan diffs against; a commit
+    this repository does not hold (a shallow clone) is left out."""
+    out: dict[str, Before] = {}
+    for commit in needed_commits(applied, snap.versions):
+        if commit == snap.commit and snap.rev is not None:
+            out[commit] = Before(snap.workspace, snap.versions)  # the same tree: no re-read
+            continue
+        try:
+            result = load_workspace(root, commit)
+        except GitError:
+            continue
+        out[commit] = Before(
+            result.workspace, versions(result.workspace, safe_reader(result.reader))
+        )
+    return out
+
+
 def plan_with(root: Path, snap: Snapshot, applied: AppliedState, env: Environment) -> Planned:
-    old = at_commit(root, applied.deployment.commit) if applied.deployment else None
+    olds = befores(root, applied, snap)
     plan = make_plan(
         env,
         applied,
-        old,
+        olds,
         snap.workspace,
         snap.versions,
         rev=snap.rev,
         commit=snap.commit,
         tree=snap.tree,
     )
+    latest = applied.deployment.commit if applied.deployment else None
+    old = olds[latest].workspace if latest in olds else None
     return Planned(plan, snap, applied, env, old)
 
 

@@ -100,6 +100,9 @@ class Deployed:
     since: str  # when this version was deployed (RFC 3339, the deployment's ts)
     by: str  # who applied it
     deployment: str  # the id of the deployment that brought this version
+    # the digest of its document alone (Resource.digest): tells whether the document at
+    # `commit` is the one deployed (a working copy with edits deploys other bytes)
+    document: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +111,7 @@ class Deployed:
             "since": self.since,
             "by": self.by,
             "deployment": self.deployment,
+            "document": self.document,
         }
 
 
@@ -157,7 +161,13 @@ def _deployment(row: tuple[Any, ...]) -> Deployment:
     attrs = orjson.loads(attrs_text)
     resources = {
         ref: Deployed(
-            ref, d["version"], d.get("commit"), d["since"], d.get("by", ""), d["deployment"]
+            ref,
+            d["version"],
+            d.get("commit"),
+            d["since"],
+            d.get("by", ""),
+            d["deployment"],
+            d.get("document"),
         )
         for ref, d in attrs.get("resources", {}).items()
     }
@@ -233,6 +243,7 @@ class Desired:
     versions: Mapping[str, str]
     commit: str | None
     tree: str | None = None
+    documents: Mapping[str, str] = field(default_factory=dict)  # ref → document digest
 
 
 def next_state(
@@ -248,7 +259,8 @@ def next_state(
         if old is not None and old.version == version:
             out[ref] = old
         else:
-            out[ref] = Deployed(ref, version, desired.commit, ts, by, dep_id)
+            doc = desired.documents.get(ref)
+            out[ref] = Deployed(ref, version, desired.commit, ts, by, dep_id, doc)
             changed.append(ref)
     changed.extend(sorted(set(before.resources) - set(desired.versions)))
     return out, sorted(changed)

@@ -74,6 +74,8 @@ def render(plan: Plan, *, color: bool = False, summary: bool = False, **_: Any) 
         f"Environment {plan.env}{after}: {_source(plan)}",
         f"  against what is applied: {applied}.",
     ]
+    for note in plan.notes:
+        lines.extend(_wrap(f"note: {note}", ""))
     if summary:
         lines.append("")
         lines.extend(f"  {SYMBOL[c.action]} {c.ref}  [{BADGE[c.level]}]" for c in plan.changes)
