@@ -265,6 +265,7 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
         raise GitError(f"{root} is not inside a git repository", hint="drop --rev") from exc
     try:
         commit = repo.commit(rev)
+        commit.tree  # noqa: B018 - a full hash resolves lazily: a missing object fails here
     except (git.BadName, ValueError, git.GitCommandError) as exc:
         raise GitError(
             f"unknown git revision {rev!r}", hint="try a branch, a tag or a commit hash"
