@@ -3,6 +3,7 @@ applied state and the workspace at its commit, and make the plan (deploy/plan.py
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,9 @@ def befores(root: Path, applied: AppliedState, snap: Snapshot) -> dict[str, Befo
             result = load_workspace(root, commit)
         except GitError:
             continue
+        # it lives as long as the command: out of the cyclic GC's sight, as cli/common.load
+        # does for lint (else every later collection rescans its many small objects)
+        gc.freeze()
         out[commit] = Before(
             result.workspace, versions(result.workspace, safe_reader(result.reader))
         )
