@@ -145,12 +145,13 @@ class Plan:
 
     @property
     def digest(self) -> str:
-        """The plan's identity: what it was made from and every change's versions."""
+        """The plan's identity: what it was made from (the workspace folder's tree, not the
+        commit: a commit elsewhere in a monorepo changes nothing here) and every change's
+        versions."""
         return _digest(
             {
                 "format": PLAN_FORMAT,
                 "env": self.env,
-                "commit": self.commit,
                 "tree": self.tree,
                 "position": self.position.as_dict(),
                 "changes": [[c.ref, c.action, c.old_version, c.new_version] for c in self.changes],

@@ -28,10 +28,6 @@ def differences(saved: SavedPlan, now: Plan, deployment_now: str | None) -> list
             f"{deployment_now or 'none'} (ledger seq {now.position.seq}) since the plan's "
             f"{saved.deployment or 'none'} (seq {saved.position.seq})"
         )
-    if saved.commit != now.commit:
-        out.append(
-            f"the commit moved: {(saved.commit or 'none')[:12]} → {(now.commit or 'none')[:12]}"
-        )
     moved = sorted(
         ref
         for ref in set(saved.versions) | set(now.versions)

@@ -276,3 +276,17 @@ def test_rollback_to_a_named_deployment(shop: Path, cli: Cli) -> None:
     r = cli("rollback", "charter/planner", "--to", one.id, "-w", shop, "--auto-approve")
     assert r.exit_code == 0, r.stderr
     assert applied(shop) == versions and verified(shop)
+
+
+def test_a_commit_outside_the_workspace_leaves_a_plan_current(git_repo: Path, cli: Cli) -> None:
+    from support import write
+
+    shop = git_repo / "governance"
+    shop.mkdir()
+    build(shop)
+    plan = git_repo / "plan.json"
+    assert cli("plan", "-w", shop, "-o", plan).exit_code == 0
+    write(git_repo / "service" / "main.py", "print('elsewhere in the monorepo')\n")
+    commit_all(git_repo, "an unrelated commit")
+    r = cli("apply", plan, "-w", shop, "--auto-approve")
+    assert r.exit_code == 0, r.stderr
