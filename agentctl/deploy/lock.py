@@ -82,11 +82,17 @@ def _held(path: Path, env: str) -> LockHeldError:
 def locked(ledger: Path, env: str, identity: str, since: str) -> Iterator[Holder]:
     """Hold `env`'s deploy lock for the block; refused (LockHeldError) when held."""
     path = lock_path(ledger, "deploy", env)
-    path.parent.mkdir(parents=True, exist_ok=True)
     holder = Holder(
         "lock-" + os.urandom(4).hex(), env, os.getpid(), socket.gethostname(), identity, since
     )
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(
+            f"{path}: cannot take the deploy lock: {exc.strerror or exc}",
+            hint="the ledger's folder must be writable",
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(asdict(holder), fh)
