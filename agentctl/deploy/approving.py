@@ -20,16 +20,17 @@ from agentctl.model.kinds import RoleDoc
 from agentctl.model.versions import code_files
 
 
-def _git_lines(root: Path, *args: str) -> list[str]:
+def _git_lines(root: Path, *args: str) -> list[str] | None:
+    """git's output lines; None when git fails (not a repository, an unknown commit)."""
     try:
         proc = subprocess.run(
             ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=120
         )
     except (OSError, subprocess.SubprocessError):
-        return []
-    return (
-        [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()] if not proc.returncode else []
-    )
+        return None
+    if proc.returncode:
+        return None
+    return [ln.strip() for ln in proc.stdout.splitlines() if ln.strip()]
 
 
 def change_files(snap: Snapshot, ref: str, old_file: str | None = None) -> list[str]:
@@ -53,7 +54,10 @@ def authors(
     if not files or until is None:
         return [local] if local else []
     span = f"{since}..{until}" if since else until
-    found = set(_git_lines(root, "log", "--format=%ae", span, "--", *files))
+    got = _git_lines(root, "log", "--format=%ae", span, "--", *files)
+    if got is None and since:  # the deployed commit is not here (a shallow clone): every
+        got = _git_lines(root, "log", "--format=%ae", until, "--", *files)  # author counts
+    found = set(got or [])
     if local and _git_lines(root, "status", "--porcelain", "--", *files):
         found.add(local)
     return sorted(found)
