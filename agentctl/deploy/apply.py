@@ -98,16 +98,8 @@ def apply(shell: Shell, *, env: str | None, plan_file: Path | None) -> Outcome:
         approvals = store.every(ledger.conn)
         chosen, missing = granted_for(approvals, plan.needs, now)
         if missing:
-            dep = planned.applied.deployment
             asked = requests(
-                ledger,
-                shell.root,
-                snap,
-                plan,
-                missing,
-                shell.identity,
-                now,
-                dep.commit if dep else None,
+                ledger, shell.root, snap, plan, missing, shell.identity, now, planned.applied
             )
             lines = [f"{a.id} ({a.request.role} for {a.request.subject})" for a in asked]
             raise ApplyRefusedError(

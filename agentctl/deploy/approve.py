@@ -32,11 +32,6 @@ def role_ref(text: str) -> str:
     return text if text.startswith("role/") else f"role/{text}"
 
 
-def _since(planned: Planned) -> str | None:
-    dep = planned.applied.deployment
-    return dep.commit if dep else None
-
-
 def _grant_needs(
     ledger: Ledger, root: Path, planned: Planned, only_ref: str | None, ans: Answer
 ) -> list[Approval]:
@@ -59,7 +54,7 @@ def _grant_needs(
             hint=("it needs: " + ", ".join(needed)) if needed else "it needs no approval",
         )
     reqs = requests(
-        ledger, root, planned.desired, plan, mine, ans.identity, ans.now, _since(planned)
+        ledger, root, planned.desired, plan, mine, ans.identity, ans.now, planned.applied
     )
     out = []
     for need, req in zip(mine, reqs, strict=True):

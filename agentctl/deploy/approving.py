@@ -14,6 +14,7 @@ from agentctl.approvals import Approval, ApprovalError, Request, role_chain, sto
 from agentctl.approvals.identity import git_email
 from agentctl.deploy.desired import Snapshot, safe_reader
 from agentctl.deploy.plan import Need, Plan
+from agentctl.deploy.state import AppliedState
 from agentctl.ledger.record import format_ts
 from agentctl.ledger.store import Ledger
 from agentctl.model.kinds import RoleDoc
@@ -94,8 +95,11 @@ def request_for(
     return Approval(req)
 
 
-def authors_for(root: Path, snap: Snapshot, plan: Plan, need: Need, since: str | None) -> list[str]:
+def authors_for(root: Path, snap: Snapshot, need: Need, applied: AppliedState) -> list[str]:
+    """The authors of one change: since the commit its resource was deployed from."""
     local = git_email(root) if snap.rev is None else None
+    deployed = applied.resources.get(need.ref)
+    since = deployed.commit if deployed is not None else None
     return authors(root, since, snap.commit, change_files(snap, need.ref), local)
 
 
@@ -107,7 +111,7 @@ def requests(
     needs: Sequence[Need],
     identity: str,
     now: _dt.datetime,
-    since: str | None,
+    applied: AppliedState,
 ) -> list[Approval]:
     """A live request for each of `needs` (recorded when missing)."""
     existing = store.every(ledger.conn)
@@ -118,7 +122,7 @@ def requests(
             plan,
             identity=identity,
             now=now,
-            authors_of=authors_for(root, snap, plan, n, since),
+            authors_of=authors_for(root, snap, n, applied),
             existing=existing,
         )
         for n in needs
