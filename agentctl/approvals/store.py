@@ -33,9 +33,13 @@ from agentctl.model.kinds import RoleDoc
 _KIND_LIST = ", ".join(f"'{k}'" for k in EVENT_KINDS)
 
 
-def new_id() -> str:
-    """`apr-` and 8 hex digits: short enough to type."""
-    return PREFIX + os.urandom(4).hex()
+def new_id(conn: sqlite3.Connection | None = None) -> str:
+    """`apr-` and 8 hex digits: short enough to type; given the ledger, one it does not
+    hold yet (32 bits collide once in a while among thousands of requests)."""
+    while True:
+        got = PREFIX + os.urandom(4).hex()
+        if conn is None or get(conn, got) is None:
+            return got
 
 
 def _event(

@@ -80,7 +80,7 @@ def request_for(
         if a.status(now) in ("pending", "granted"):
             return a
     req = Request(
-        id=store.new_id(),
+        id=store.new_id(ledger.conn),
         subject_kind="deployment",
         subject=need.subject,
         digest=need.digest,

@@ -15,6 +15,7 @@ never both build on one position.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -220,19 +221,45 @@ def history(ledger: Ledger, env: str, limit: int | None = None) -> list[Deployme
     return [_deployment(r) for r in ledger.conn.execute(sql, args)]
 
 
+# A deployment's id is `dep-` and the first 8 hex digits of its event's span id: found
+# and checked for uniqueness on a column, without parsing any deployment's (large) attrs.
+_ID = re.compile(r"dep-[0-9a-f]{8}\Z")
+_BY_ID = (
+    f"SELECT {_COLUMNS} FROM events WHERE kind = ? AND substr(span_id, 1, 8) = ? ORDER BY seq DESC"
+)
+
+
 def find(ledger: Ledger, deployment_id: str) -> Deployment | None:
     """A deployment by its id (any environment)."""
-    row = ledger.conn.execute(
-        f"SELECT {_COLUMNS} FROM events WHERE kind = ? AND json_extract(attrs, '$.id') = ? "
-        "ORDER BY seq DESC LIMIT 1",
-        (KIND, deployment_id),
-    ).fetchone()
-    return _deployment(row) if row else None
+    if not _ID.match(deployment_id):
+        return None
+    for row in ledger.conn.execute(_BY_ID, (KIND, deployment_id[4:])):
+        dep = _deployment(row)
+        if dep.id == deployment_id:
+            return dep
+    return None
 
 
 def new_id() -> str:
     """A deployment id short enough to type: `dep-` and 8 hex digits."""
     return "dep-" + os.urandom(4).hex()
+
+
+def _taken(conn: sqlite3.Connection, dep_id: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM events WHERE kind = ? AND substr(span_id, 1, 8) = ? LIMIT 1",
+        (KIND, dep_id[4:]),
+    ).fetchone()
+    return row is not None
+
+
+def _fresh_id(conn: sqlite3.Connection) -> str:
+    """A deployment id the ledger does not hold yet (read under the write lock: 32 bits
+    collide once in a while among thousands of deployments)."""
+    while True:
+        got = new_id()
+        if not _taken(conn, got):
+            return got
 
 
 @dataclass(frozen=True)
@@ -292,10 +319,11 @@ def deployment_event(
     }
     if rollback_of is not None:
         attrs["rollback_of"] = rollback_of
+    assert _ID.match(dep_id), dep_id
     return LedgerEvent(
         kind=KIND,
         trace_id=new_trace_id(),
-        span_id=new_span_id(),
+        span_id=dep_id[4:] + new_span_id()[8:],  # the id is the span's prefix (`find`)
         parent_span_id=None,
         ts=ts,
         principal=principal(env),
@@ -327,10 +355,13 @@ def record(
     written) when the environment's state is no longer at `expected`. `extra(conn, id)`
     returns more events for the same transaction (the approvals' use), and may raise to
     refuse."""
-    dep_id = dep_id or new_id()
+    chosen = dep_id
     made: list[Deployment] = []
 
     def build(conn: sqlite3.Connection) -> list[LedgerEvent]:
+        if chosen is not None and _taken(conn, chosen):
+            raise ValueError(f"deployment id {chosen} is taken")
+        dep_id = chosen or _fresh_id(conn)
         last = _last(conn, env)
         before = _state(env, last)
         if before.position != expected:

@@ -115,7 +115,11 @@ def test_a_deployment_is_read_back_per_resource_with_since_by_and_id(tmp_path: P
         # another environment is untouched
         assert state.applied(ledger, "staging").resources == {}
         assert [d.id for d in state.history(ledger, "prod")][1:] == [second.id, first.id]
-        assert state.find(ledger, first.id) is not None
+        found = state.find(ledger, first.id)
+        assert found is not None and found.seq == first.seq
+        assert state.find(ledger, "dep-zzzzzzzz") is None and state.find(ledger, "x") is None
+        span = ledger.conn.execute("SELECT span_id FROM events WHERE seq = 1").fetchone()[0]
+        assert span.startswith(first.id[4:])  # the id is found on a column, not in attrs
         assert verify(ledger).ok
 
 
