@@ -290,3 +290,32 @@ def test_a_commit_outside_the_workspace_leaves_a_plan_current(git_repo: Path, cl
     commit_all(git_repo, "an unrelated commit")
     r = cli("apply", plan, "-w", shop, "--auto-approve")
     assert r.exit_code == 0, r.stderr
+
+
+class _Terminal:
+    """A terminal whose user types `answer` (the prompt reads one line)."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return self.answer
+
+
+def test_only_yes_confirms_on_a_terminal(
+    shop: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    r = cli("apply", "-w", shop)
+    assert r.exit_code == 1 and "apply cancelled: nothing was deployed" in r.stderr
+    assert "Only 'yes' is accepted." in r.stderr and r.stdout.startswith("Plan: 7 to add")
+    assert deployments(shop) == 0
+    monkeypatch.setattr(sys, "stdin", _Terminal("yes\n"))
+    r = cli("apply", "-w", shop)
+    assert r.exit_code == 0, r.stderr
+    assert deployments(shop) == 1
