@@ -202,11 +202,10 @@ def _gates(plan: Plan, new: Workspace, changed: list[Change]) -> None:
 
 @dataclass(frozen=True)
 class Before:
-    """The workspace at a commit that applied resources came from, with its versions: what
-    a change is diffed against (the resource's document as it was deployed)."""
+    """The workspace at a commit that applied resources came from: what a change is
+    diffed against (the resource's document as it was deployed)."""
 
     workspace: Workspace
-    versions: Mapping[str, str]
 
 
 def needed_commits(applied: AppliedState, new_versions: Mapping[str, str]) -> list[str]:
@@ -250,7 +249,9 @@ def make_plan(
                 new,
                 "applied",
                 rev or "working copy",
-                old_versions={r: v for r, v in old_versions.items() if r in b.versions},
+                old_versions={
+                    r: v for r, v in old_versions.items() if b.workspace.get(r) is not None
+                },
                 new_versions=new_versions,
             )
             diffs[at] = {rc.ref: rc for rc in report.changes}
@@ -310,14 +311,9 @@ def make_plan(
 
 
 def _same_document(b: Before, deployed: Deployed) -> bool:
-    """Is the document at the deployment's commit the one deployed? By its digest when
-    the deployment recorded it, else by the whole version."""
+    """Is the document at the deployment's commit the one deployed (by its digest)?"""
     res = b.workspace.get(deployed.ref)
-    if res is None:
-        return False
-    if deployed.document is not None:
-        return res.digest == deployed.document
-    return b.versions.get(deployed.ref) == deployed.version
+    return res is not None and res.digest == deployed.document
 
 
 def _owner(res: Resource[Any] | None) -> str | None:

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from agentctl.approvals import roles_of
 from agentctl.deploy import state
-from agentctl.deploy.desired import Snapshot, ledger_globs, safe_reader, snapshot
+from agentctl.deploy.desired import Snapshot, ledger_globs, snapshot
 from agentctl.deploy.plan import Before, Plan, make_plan, needed_commits
 from agentctl.deploy.state import AppliedState, Environment
 from agentctl.errors import FindingsError, GitError
 from agentctl.ledger.store import Ledger
 from agentctl.model.index import Workspace
 from agentctl.model.kinds import RoleDoc
-from agentctl.model.versions import versions
 from agentctl.workspace.loader import load_workspace
 
 
@@ -67,12 +66,12 @@ def desired(root: Path, rev: str | None, ledger_path: Path) -> Snapshot:
 
 
 def befores(root: Path, applied: AppliedState, snap: Snapshot) -> dict[str, Before]:
-    """The workspace (and its versions) at each commit the plan diffs against; a commit
-    this repository does not hold (a shallow clone) is left out."""
+    """The workspace at each commit the plan diffs against; a commit this repository does
+    not hold (a shallow clone) is left out."""
     out: dict[str, Before] = {}
     for commit in needed_commits(applied, snap.versions):
         if commit == snap.commit and snap.rev is not None:
-            out[commit] = Before(snap.workspace, snap.versions)  # the same tree: no re-read
+            out[commit] = Before(snap.workspace)  # the same tree: no second read
             continue
         try:
             result = load_workspace(root, commit)
@@ -81,9 +80,7 @@ def befores(root: Path, applied: AppliedState, snap: Snapshot) -> dict[str, Befo
         # it lives as long as the command: out of the cyclic GC's sight, as cli/common.load
         # does for lint (else every later collection rescans its many small objects)
         gc.freeze()
-        out[commit] = Before(
-            result.workspace, versions(result.workspace, safe_reader(result.reader))
-        )
+        out[commit] = Before(result.workspace)
     return out
 
 

@@ -34,7 +34,12 @@ def _deploy_as_is(shop: Path) -> None:
         state.record(
             ledger,
             "default",
-            state.Desired(planned.plan.versions, planned.desired.commit, planned.desired.tree),
+            state.Desired(
+                planned.plan.versions,
+                planned.desired.commit,
+                planned.desired.tree,
+                {r.ref: r.digest for r in planned.desired.workspace.resources},
+            ),
             expected=planned.plan.position,
             ts="2026-11-01T10:00:00.000000Z",
             by="ops@example.com",
