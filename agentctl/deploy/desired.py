@@ -1,6 +1,5 @@
 """The shell side of a plan: the desired workspace (the working copy or a git revision)
-with every resource's version, its git commit and tree, and the workspace as it was at a
-deployment's commit (for the semantic diff)."""
+with every resource's version, its git commit and the tree of its folder."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The shell of plan, approve and apply: read the desired workspace, the environment's
-applied state and the workspace at its commit, and make the plan (deploy/plan.py)."""
+applied state and the workspaces at the commits its resources were deployed from, and
+make the plan (deploy/plan.py)."""
 
 from __future__ import annotations
 
