@@ -139,3 +139,11 @@ def emit(text: str) -> None:
 def note(text: str) -> None:
     """Progress and diagnostics go to stderr."""
     sys.stderr.write(text + "\n")
+
+
+def clock() -> _dt.datetime:
+    """The shell reads the clock; AGENTCTL_NOW pins it (tests, reproducible records)."""
+    pinned = os.environ.get("AGENTCTL_NOW")
+    if pinned:
+        return instant(pinned)
+    return _dt.datetime.now(_dt.UTC)

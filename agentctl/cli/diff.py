@@ -43,7 +43,18 @@ def command(
     old = load(workspace, base_rev)
     new = load(workspace, head)
     shown_base = base or f"{base_rev[:12]} (merge base)"
-    report = diff(old.workspace, new.workspace, shown_base, head or "working tree")
+    # versions: a charter whose document is unchanged but whose code changed is an update
+    from agentctl.deploy.desired import safe_reader
+    from agentctl.model.versions import versions
+
+    report = diff(
+        old.workspace,
+        new.workspace,
+        shown_base,
+        head or "working tree",
+        old_versions=versions(old.workspace, safe_reader(old.reader)),
+        new_versions=versions(new.workspace, safe_reader(new.reader)),
+    )
     policies = changed_policies(report)
     if policies:  # replay the scenarios through both revisions (docs/diff.md)
         from agentctl.simulate.impact import policy_impact

@@ -8,8 +8,9 @@ TOPICS = {
     "exit-codes": """Exit codes (every command)
 
   0    clean: no findings, gates passed, the agent succeeded
-  1    findings, a failed gate, an agent stopped by its guard, or differences
-       that --fail-on names
+  1    findings, a failed gate, an agent stopped by its guard, differences
+       that --fail-on names, or a refused apply or approval (a stale plan, a
+       missing approval, a locked environment, not a member of the role)
   2    usage or configuration error: a bad option, no workspace, an unknown
        git revision
   3    internal error: a bug in agentctl (the traceback is in a crash log;

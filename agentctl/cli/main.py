@@ -32,6 +32,13 @@ COMMANDS: dict[str, str] = {
     "simulate": "agentctl.cli.simulate",
     "diff": "agentctl.cli.diff",
     "eval": "agentctl.cli.eval",
+    "plan": "agentctl.cli.plan",
+    "approve": "agentctl.cli.approve",
+    "deny": "agentctl.cli.deny",
+    "approvals": "agentctl.cli.approvals",
+    "apply": "agentctl.cli.apply",
+    "rollback": "agentctl.cli.rollback",
+    "force-unlock": "agentctl.cli.force_unlock",
 }
 
 INTERNAL_ERROR = 3

@@ -10,6 +10,7 @@ approve it (`approver_for`). docs/diff.md documents the rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +117,24 @@ def _perms(ws: Workspace, res: Resource[Any] | None) -> dict[str, Permission]:
     return effective_permissions(ws, res.doc)
 
 
-def diff(old: Workspace, new: Workspace, base: str, head: str) -> DiffReport:
+def short_version(version: str) -> str:
+    """sha256:0123456789ab… → sha256:0123456789ab (what a person compares)."""
+    algo, _, hexdigits = version.partition(":")
+    return f"{algo}:{hexdigits[:12]}" if hexdigits else version[:19]
+
+
+def diff(
+    old: Workspace,
+    new: Workspace,
+    base: str,
+    head: str,
+    *,
+    old_versions: Mapping[str, str] | None = None,
+    new_versions: Mapping[str, str] | None = None,
+) -> DiffReport:
+    """`old_versions`/`new_versions` (ref → model/versions.py version, optional): a
+    resource whose document is the same but whose version changed (a charter's code) is
+    an update with "code changed"."""
     report = DiffReport(base, head)
     olds = {r.ref: r for r in old.resources}
     news = {r.ref: r for r in new.resources}
@@ -159,9 +177,12 @@ def diff(old: Workspace, new: Workspace, base: str, head: str) -> DiffReport:
     for ref in sorted(set(olds) & set(news)):
         a, b = olds[ref], news[ref]
         perm_risks = permission_risks(_perms(old, a), _perms(new, b))
-        if a.digest == b.digest and a.file == b.file and not perm_risks:
+        v_old = old_versions.get(ref) if old_versions is not None else None
+        v_new = new_versions.get(ref) if new_versions is not None else None
+        code = a.digest == b.digest and v_old is not None and v_new is not None and v_old != v_new
+        if a.digest == b.digest and a.file == b.file and not perm_risks and not code:
             continue
-        action = "update" if a.digest != b.digest or perm_risks else "move"
+        action = "update" if a.digest != b.digest or perm_risks or code else "move"
         rc = ResourceChange(
             ref, b.kind, action, b.file, old_file=a.file if a.file != b.file else None
         )
@@ -169,6 +190,10 @@ def diff(old: Workspace, new: Workspace, base: str, head: str) -> DiffReport:
             rc.fields = changes(dump(a.doc), dump(b.doc))
             rc.risks.extend(classify(b.kind, c) for c in rc.fields)
         rc.risks.extend(perm_risks)
+        if code and v_old is not None and v_new is not None:
+            # the document is the same, what runs is not: its code (docs/deploy.md)
+            msg = f"code changed: version {short_version(v_old)} → {short_version(v_new)}"
+            rc.risks.append(Risk("medium", "neutral", msg))
         if action == "move":
             rc.risks.append(Risk("low", "neutral", f"moved from {a.file}"))
         _finish(rc, b, new)

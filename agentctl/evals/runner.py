@@ -476,6 +476,9 @@ class Runner:
             "cases": {c.case: {"outcome": c.outcome, "trace_id": c.trace_id} for c in v.cases},
             "eval_run": eval_run,
         }
+        suite = self.workspace.get(f"evalsuite/{_bare(v.suite, 'evalsuite')}")
+        if suite is not None:  # with the charter's version, what a deployment gate matches
+            attrs["suite_version"] = suite.digest
         if self.rev:
             attrs["rev"] = self.rev
         event = self._event(

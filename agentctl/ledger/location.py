@@ -41,11 +41,12 @@ def ledger_path(root: Path) -> Path:
 
 # the files that live beside a ledger: SQLite's own, and the locks the runtime takes on it
 COMPANIONS = ("-wal", "-shm", "-journal")
-LOCK_KINDS = ("rate", "budget", "contract")
+LOCK_KINDS = ("rate", "budget", "contract", "deploy")
 
 
 def lock_path(ledger: Path, kind: str, name: str) -> Path:
-    """The lock file of one rate limit (a connector), per-day budget (a charter) or
-    contract ceiling, beside the ledger it guards: `<ledger>.<kind>-<name>.lock`."""
+    """The lock file of one rate limit (a connector), per-day budget (a charter),
+    contract ceiling or environment being deployed (apply), beside the ledger it guards:
+    `<ledger>.<kind>-<name>.lock`."""
     assert kind in LOCK_KINDS, kind
     return ledger.with_name(f"{ledger.name}.{kind}-{name}.lock")

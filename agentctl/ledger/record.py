@@ -29,9 +29,24 @@ KINDS = (
     "escalation",
     "eval_case",  # one eval case's outcome, in the case's own trace (agentctl/evals)
     "eval_suite",  # one suite's verdict against its gate
-    "deployment",
+    "deployment",  # one apply or rollback: every resource's version in an env (deploy/state.py)
+    "approval_request",  # an approval asked for (agentctl/approvals)
+    "approval_granted",
+    "approval_denied",
+    "approval_used",  # an approval consumed by one deployment or one action
     "erase",
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
+)
+
+# Events about the governance of the workspace, not steps of an agent: their principal
+# names an environment (`env/NAME`) or an approval request (`apr-…`), and reports about
+# agents (`ledger report`) leave them out.
+GOVERNANCE_KINDS = (
+    "deployment",
+    "approval_request",
+    "approval_granted",
+    "approval_denied",
+    "approval_used",
 )
 
 GENESIS = b"\x00" * 32  # the "previous hash" of the first row

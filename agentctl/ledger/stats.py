@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from agentctl.ledger.query import _time_where
+from agentctl.ledger.record import GOVERNANCE_KINDS
 from agentctl.ledger.store import STEP_KINDS, Ledger
 
 # eval events repeat what their run's own events already count (its cost, its latency)
@@ -180,10 +181,11 @@ def build(
             f" AND (principal IN ({marks}) OR (kind = 'agent_request' AND operation IN ({marks})))"
         )
         args += [*agents, *(f"charter/{a}" for a in agents)]
+    governance = ", ".join(f"'{k}'" for k in GOVERNANCE_KINDS)  # not an agent's steps
     sql = (
         "SELECT principal, principal_version, kind, status, cost_usd, latency_ms, attrs, ts, "
         f"trace_id, span_id, parent_span_id, operation FROM events WHERE principal != ''{where} "
-        "ORDER BY seq"
+        f"AND kind NOT IN ({governance}) ORDER BY seq"
     )
     stats: dict[tuple[str, str], VersionStats] = {}
     contracts: dict[str, ContractStats] = {}

@@ -390,6 +390,29 @@ class Ledger:
                 raise
         return seq
 
+    def append_built(
+        self, build: Callable[[sqlite3.Connection], Sequence[LedgerEvent]]
+    ) -> list[int]:
+        """Append the events `build` makes from the ledger as it is under the write lock,
+        in one transaction: what a deployment needs (agentctl/deploy/state.py): the applied
+        state and the approvals are checked, and the deployment and its approvals' use
+        recorded, with no append between; all of it commits or none. `build` may raise to
+        refuse (nothing is written)."""
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                events = list(build(conn))
+                for event in events:
+                    check_event(event)
+                written = self._insert_rows([_prepare(e) for e in events]) if events else []
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return [seq for seq, _hash in written]
+
 
 class LedgerWriter:
     """Buffers events and appends them in batches (never one transaction per event);

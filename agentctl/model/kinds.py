@@ -386,14 +386,51 @@ class Defaults(Strict):
     currency: Literal["USD"] = "USD"
 
 
+class Environment(Strict):
+    after: Name | None = Field(
+        None, description="the environment whose versions must be applied first (promotion)"
+    )
+    description: str | None = Field(None, description="what the environment is for")
+
+
 class WorkspaceSpec(Strict):
     ledger: str = DEFAULT_LEDGER
+    # A list of names, or a map of names to settings (promotion order through `after`);
+    # absent: one environment, `default` (agentctl/deploy/state.py `environments`).
+    environments: list[Name] | dict[Name, Environment] | None = Field(
+        None, description="where deployments go: names, or names with a promotion order"
+    )
     exclude: list[str] = Field(default_factory=list, description="globs of paths not to read")
     python_path: list[str] = Field(default_factory=lambda: ["."])
     defaults: Defaults = Field(default_factory=Defaults)
     sandbox: Literal["auto", "required"] = Field(
         "auto", description="required: every agent process must run in bubblewrap"
     )
+
+    @model_validator(mode="after")
+    def _promotion(self) -> Self:
+        """`after` names a declared environment, and the promotion order has no cycle."""
+        envs = self.environments
+        if isinstance(envs, list):
+            dupes = sorted({e for e in envs if envs.count(e) > 1})
+            if dupes:
+                raise ValueError(f"environment {dupes[0]!r} is listed twice")
+        if not isinstance(envs, dict):
+            return self
+        for name, env in envs.items():
+            if env.after is not None and env.after not in envs:
+                raise ValueError(
+                    f"environment {name!r}: after {env.after!r} is not a declared environment"
+                )
+        for name in envs:
+            seen = [name]
+            at = envs[name].after
+            while at is not None:
+                if at in seen:
+                    raise ValueError(f"environments: promotion order loops ({' -> '.join(seen)})")
+                seen.append(at)
+                at = envs[at].after
+        return self
 
 
 # --- documents -----------------------------------------------------------------------

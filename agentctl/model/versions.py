@@ -41,6 +41,19 @@ def version_of(ws: Workspace, res: Resource[Any], read: Reader) -> str:
     return res.digest
 
 
+def versions(ws: Workspace, read: Reader) -> dict[str, str]:
+    """Every resource's version, by reference (what a deployment records). Each file is
+    read once: charters share modules, and a git revision's reads are not free."""
+    seen: dict[str, bytes | None] = {}
+
+    def once(path: str) -> bytes | None:
+        if path not in seen:
+            seen[path] = read(path)
+        return seen[path]
+
+    return {res.ref: version_of(ws, res, once) for res in ws.resources}
+
+
 def charter_version(ws: Workspace, charter: Resource[CharterDoc], read: Reader) -> str:
     """sha256 of the canonical JSON of what `charter` runs (see the module docstring)."""
     code = {path: _file_digest(read, path) for path in sorted(code_files(ws, charter.doc, read))}

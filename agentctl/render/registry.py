@@ -36,6 +36,26 @@ RENDERERS: dict[str, dict[str, str]] = {
         "markdown": "agentctl.render.diff_markdown:render",
         "github": "agentctl.render.diff_github:render",
     },
+    "plan": {
+        "text": "agentctl.render.plan_text:render",
+        "json": "agentctl.render.plan_json:render",
+    },
+    "approvals": {
+        "text": "agentctl.render.approvals:render_text",
+        "json": "agentctl.render.approvals:render_json",
+    },
+    "apply": {
+        "text": "agentctl.render.deploy_result:apply_text",
+        "json": "agentctl.render.deploy_result:apply_json",
+    },
+    "rollback": {
+        "text": "agentctl.render.deploy_result:rollback_text",
+        "json": "agentctl.render.deploy_result:rollback_json",
+    },
+    "force-unlock": {
+        "text": "agentctl.render.deploy_result:unlock_text",
+        "json": "agentctl.render.deploy_result:unlock_json",
+    },
     "permissions": {
         "text": "agentctl.render.permissions:render_text",
         "json": "agentctl.render.permissions:render_json",

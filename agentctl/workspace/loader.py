@@ -65,6 +65,8 @@ class Source:
 class LoadResult:
     workspace: Workspace
     findings: list[Finding] = field(default_factory=list)
+    # reads any workspace file as loaded (working copy or revision): what versions need
+    reader: Callable[[str], bytes | None] | None = None
 
 
 def find_root(start: Path) -> Path:
@@ -263,6 +265,7 @@ def read_revision(root: Path, rev: str, only: list[Path] | None = None) -> Sourc
         raise GitError(f"{root} is not inside a git repository", hint="drop --rev") from exc
     try:
         commit = repo.commit(rev)
+        commit.tree  # noqa: B018 - a full hash resolves lazily: a missing object fails here
     except (git.BadName, ValueError, git.GitCommandError) as exc:
         raise GitError(
             f"unknown git revision {rev!r}", hint="try a branch, a tag or a commit hash"
@@ -468,6 +471,7 @@ def load_workspace(
     """The shell's one call: read from disk or git, then build."""
     source = read_revision(root, rev, only) if rev else read_tree(root, only)
     result = build_workspace(source)
+    result.reader = source.reader
     if source.reader is not None:
         from agentctl.workspace.cases import attach_cases, needed_files
 

@@ -18,6 +18,13 @@ NO_JSON = {
     "ledger export": "streams JSON lines (jsonl, otlp-json), one document per event or trace",
 }
 
+# Commands whose JSON needs state built first (deployments, approvals, a lock): their
+# envelope is checked where that state is built.
+ELSEWHERE = {
+    name: "tests/deploy/test_deploy_json.py"
+    for name in ("plan", "apply", "approve", "deny", "approvals", "rollback", "force-unlock")
+}
+
 
 # These sort every key (stable diffs of ledger data), so the envelope is not first.
 SORTED_KEYS = {"run", "ledger verify", "ledger query", "ledger show", "ledger sql"}
@@ -65,7 +72,7 @@ def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
 def test_every_command_json_has_the_envelope(cli: Any, tmp_path: Path) -> None:
     commands = _commands(typer.main.get_command(app))
     cases = _json_cases(cli, tmp_path)
-    assert sorted(cases) == sorted(c for c in commands if c not in NO_JSON)
+    assert sorted(cases) == sorted(c for c in commands if c not in NO_JSON | ELSEWHERE.keys())
     for name, args in cases.items():
         r = cli(*args, "--format", "json")
         assert r.exit_code == 0, (name, r.stderr)
