@@ -36,6 +36,8 @@ KINDS = (
     "approval_used",  # an approval consumed by one deployment or one action
     "erase",
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
+    "charter_paused",  # agentctl pause: env, by, reason in attrs (deploy/pause.py)
+    "charter_resumed",  # agentctl resume
 )
 
 # Events about the governance of the workspace, not steps of an agent: their principal

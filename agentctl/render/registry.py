@@ -113,6 +113,10 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.render.ledger_formats:erase_text",
         "json": "agentctl.render.ledger_formats:erase_json",
     },
+    "pause": {
+        "text": "agentctl.render.deploy_ops:pause_text",
+        "json": "agentctl.render.deploy_ops:pause_json",
+    },
     # an export is data, not a report: its default is JSON lines, not text
     "ledger-export": {
         "jsonl": "agentctl.render.ledger_formats:export_jsonl",

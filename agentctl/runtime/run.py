@@ -68,6 +68,8 @@ def run_charter(
     rev: str | None = None,
     clock_override: dict[str, str] | None = None,
     code_root: Path | None = None,
+    env: str | None = None,
+    deployment: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -81,7 +83,12 @@ def run_charter(
     afresh): what `rev` does, once for many runs (eval).
 
     `clock_override` (ledger/clock.py `mark`): `start`/`today` are not the real clock; refused
-    on a ledger that records real runs, and every event is marked with it."""
+    on a ledger that records real runs, and every event is marked with it.
+
+    `env`: the environment the run belongs to (None: the workspace's default one). A charter
+    paused there (`agentctl pause`) is refused by the guard, nested asks included.
+    `deployment`: what run_start records of the deployed version this run runs (`run
+    --env`); None marks the run as undeployed (the working copy, or a --rev)."""
     res = find_charter(workspace, charter)
     check_run_input(res, payload, workspace.broken)
     if clock_override is not None:
@@ -92,6 +99,9 @@ def run_charter(
         from zoneinfo import ZoneInfo
 
         today = start.astimezone(ZoneInfo(workspace.settings.defaults.timezone)).date()
+    from agentctl.deploy.pause import paused_in
+
+    pauses = paused_in(ledger, env if env is not None else _default_env(workspace))
     cfg = SessionConfig(
         workspace=workspace,
         root=root,
@@ -104,6 +114,8 @@ def run_charter(
         read_file=read_file,
         log=log,
         clock_override=clock_override,
+        paused={name: (p.message(), p.hint()) for name, p in pauses.items()},
+        deployment=dict(deployment) if deployment is not None else {"undeployed": True},
     )
     if code_root is not None:
         cfg.code_root = code_root
@@ -118,6 +130,17 @@ def run_charter(
         cfg.read_file = None  # the checkout holds the revision's fixtures
         with fresh_imports([(code_root / p).resolve() for p in python_path]):
             return _execute(cfg, res, payload)
+
+
+def _default_env(workspace: Workspace) -> str | None:
+    """The environment a run without --env belongs to: the default or only one; None
+    (pauses in any environment hold) when the workspace declares several."""
+    from agentctl.deploy.state import DEFAULT_ENV, environments
+
+    envs = environments(workspace.settings)
+    if DEFAULT_ENV in envs:
+        return DEFAULT_ENV
+    return next(iter(envs)) if len(envs) == 1 else None
 
 
 def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> RunResult:
