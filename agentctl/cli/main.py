@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "force-unlock": "agentctl.cli.force_unlock",
     "pause": "agentctl.cli.pause",
     "resume": "agentctl.cli.pause:resume",
+    "status": "agentctl.cli.status",
 }
 
 INTERNAL_ERROR = 3

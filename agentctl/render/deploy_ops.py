@@ -9,6 +9,7 @@ from agentctl.render.envelope import envelope
 
 if TYPE_CHECKING:
     from agentctl.deploy.pause import BrakeReport
+    from agentctl.deploy.status import StatusReport
 
 
 def _dumps(data: dict[str, Any]) -> str:
@@ -32,4 +33,71 @@ def pause_text(r: BrakeReport, *, color: bool = False) -> str:
 
 
 def pause_json(r: BrakeReport, *, color: bool = False) -> str:
+    return _dumps(r.to_dict())
+
+
+def _days(n: int) -> str:
+    if n < 0:
+        return f"{-n} day{'s' if n != -1 else ''} ago"
+    return "today" if n == 0 else f"in {n} day{'s' if n != 1 else ''}"
+
+
+SHOWN = 20  # drift lines per environment in text; JSON has them all
+
+
+def status_text(r: StatusReport, *, color: bool = False) -> str:
+    out = [f"Status at {r.now}", "", "Environments"]
+    for e in r.envs:
+        dep = e.state.deployment
+        if dep is None:
+            out.append(f"  {e.name}: nothing deployed yet ({len(e.drift)} to deploy)")
+            continue
+        commit = f", commit {dep.commit[:7]}" if dep.commit else ""
+        out.append(
+            f"  {e.name}: {dep.id} by {dep.by} at {dep.ts}{commit}, "
+            f"{len(e.state.resources)} resources"
+        )
+        if not e.drift:
+            out.append("    no drift: the workspace is what is deployed")
+        for d in e.drift[:SHOWN]:
+            out.append(f"    {d.change:<17} {d.ref}")
+        if len(e.drift) > SHOWN:
+            out.append(f"    ... and {len(e.drift) - SHOWN} more (--format json lists them)")
+    out += ["", "Paused"]
+    for p in r.paused:
+        out.append(f"  charter/{p.charter} in {p.env} by {p.by} since {p.since}: {p.reason}")
+    for y in r.paused_in_yaml:
+        out.append(f"  {y}: spec.paused in the YAML")
+    if not r.paused and not r.paused_in_yaml:
+        out.append("  none")
+    out += ["", "Credentials expiring within 14 days"]
+    for c in r.credentials:
+        verb = "expired" if c.days <= 0 else "expires"
+        out.append(f"  charter/{c.charter} {verb} {c.date} ({_days(c.days)})  {c.where}")
+    if not r.credentials:
+        out.append("  none")
+    out += ["", "Permission reviews due (review_by, within 14 days)"]
+    for v in r.reviews:
+        out.append(f"  charter/{v.charter} {v.date} ({_days(v.days)})  {v.where}")
+    if not r.reviews:
+        out.append("  none")
+    out += ["", f"Grants unused for {r.window} (since {r.window_start})"]
+    for u in r.unused:
+        out.append(f"  charter/{u.charter} ({u.runs} run{'s' if u.runs != 1 else ''})")
+        for g in u.grants:
+            if g.removable:
+                out.append(f"    remove {g.grant}  {g.where}")
+                out.append(f"      never called: {', '.join(g.unused)}")
+            else:
+                out.append(f"    narrow {g.grant}  {g.where}")
+                out.append(f"      never called: {', '.join(g.unused)}")
+    if not r.unused:
+        out.append("  none: every granted operation was called")
+    if r.evidence_short:
+        since = r.evidence_since or "nowhere (no events)"
+        out.append(f"  note: the ledger starts at {since}: less than {r.window} of evidence")
+    return "\n".join(out) + "\n"
+
+
+def status_json(r: StatusReport, *, color: bool = False) -> str:
     return _dumps(r.to_dict())

@@ -68,6 +68,7 @@ def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
         "ledger erase": ["ledger", "erase", "--trace", trace, "--reason", "test", *w],
         "pause": ["pause", "reply-writer", "--reason", "test", "--by", "ana", *w],
         "resume": ["resume", "reply-writer", "--reason", "test", "--by", "ana", *w],
+        "status": ["status", *w],
     }
 
 
