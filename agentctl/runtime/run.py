@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agentctl.deploy.state import Deployed
 from agentctl.errors import ConfigError, UsageError
 from agentctl.ledger import Ledger, LedgerWriter, new_trace_id, redact_text
 from agentctl.ledger.clock import refuse_on_real_ledger
@@ -69,7 +70,7 @@ def run_charter(
     clock_override: dict[str, str] | None = None,
     code_root: Path | None = None,
     env: str | None = None,
-    deployment: Mapping[str, Any] | None = None,
+    deployment: Deployed | None = None,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -87,8 +88,10 @@ def run_charter(
 
     `env`: the environment the run belongs to (None: the workspace's default one). A charter
     paused there (`agentctl pause`) is refused by the guard, nested asks included.
-    `deployment`: what run_start records of the deployed version this run runs (`run
-    --env`); None marks the run as undeployed (the working copy, or a --rev)."""
+    `deployment` (`run --env`, with `env` and `rev` its commit): the charter as deployed
+    there; the run refuses (ConfigError, nothing recorded) unless the charter's version at
+    that commit is the deployed one, and run_start records the deployment. None marks the
+    run as undeployed (the working copy, or a --rev)."""
     res = find_charter(workspace, charter)
     check_run_input(res, payload, workspace.broken)
     if clock_override is not None:
@@ -115,11 +118,16 @@ def run_charter(
         log=log,
         clock_override=clock_override,
         paused={name: (p.message(), p.hint()) for name, p in pauses.items()},
-        deployment=dict(deployment) if deployment is not None else {"undeployed": True},
+        deployment={"undeployed": True},
     )
     if code_root is not None:
         cfg.code_root = code_root
         cfg.read_file = None  # the checkout holds the revision's fixtures
+    if deployment is not None:
+        from agentctl.deploy.running import run_attrs
+
+        assert env is not None and rev is not None, "a deployed run names its env and commit"
+        cfg.deployment = run_attrs(env, deployment)
     if rev is None:
         return _execute(cfg, res, payload)
     from agentctl.runtime.revision import checkout, fresh_imports
@@ -128,8 +136,19 @@ def run_charter(
     with checkout(root, rev, python_path) as code_root:
         cfg.code_root = code_root
         cfg.read_file = None  # the checkout holds the revision's fixtures
+        if deployment is not None:
+            _check_deployed(cfg, res, deployment, env or "")
         with fresh_imports([(code_root / p).resolve() for p in python_path]):
             return _execute(cfg, res, payload)
+
+
+def _check_deployed(cfg: SessionConfig, res: Resource[CharterDoc], got: Deployed, env: str) -> None:
+    from agentctl.deploy.running import check_version
+    from agentctl.runtime.transports import TransportEnv
+    from agentctl.runtime.version import run_version
+
+    code = TransportEnv(cfg.code_root or cfg.root, list(cfg.workspace.settings.python_path))
+    check_version(res.ref, env, got, run_version(cfg.workspace, code, res))
 
 
 def _default_env(workspace: Workspace) -> str | None:
