@@ -40,13 +40,13 @@ def command(
         render,
         workspace_root,
     )
+    from agentctl.deploy.desired import safe_reader
     from agentctl.deploy.state import environment
     from agentctl.deploy.status import gather
     from agentctl.errors import ExitCode, UsageError
     from agentctl.ledger import Ledger
     from agentctl.model.types import parse_duration
-    from agentctl.model.versions import version_of
-    from agentctl.workspace.paths import PathRefused, TooLarge, read_inside
+    from agentctl.model.versions import versions
 
     check_format(format, "status")
     try:
@@ -57,18 +57,14 @@ def command(
         ) from None
     moment = instant(now) if now is not None else dt.datetime.now(dt.UTC)
     root = workspace_root(workspace)
-    ws = load(root, None).workspace
+    result = load(root, None)
+    ws = result.workspace
     if env is not None:
         env = environment(ws.settings, env).name
     today = moment.astimezone(ZoneInfo(ws.settings.defaults.timezone)).date()
 
-    def read(rel: str) -> bytes | None:
-        try:
-            return read_inside(root, rel)
-        except (OSError, PathRefused, TooLarge):  # unreadable is absent, as for a run
-            return None
-
-    desired = {res.ref: version_of(ws, res, read) for res in ws.resources}
+    # the versions plan compares with the applied state (deploy/desired.py)
+    desired = versions(ws, safe_reader(result.reader))
     path = ledger_file(root, ledger)
     if path.is_file():
         with Ledger.open(path, readonly=True) as led:
