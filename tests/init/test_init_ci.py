@@ -185,10 +185,6 @@ def test_every_command_in_the_workflow_exists(cli: Any) -> None:
     text = scaffold("x", date(2026, 3, 1))[WORKFLOW]
     used = set(re.findall(r"^\s+run: agentctl (\S+)(.*)$", text, re.M))
     assert {c for c, _ in used} == {"lint", "diff", "eval", "simulate", "plan", "apply"}
-    from agentctl.cli.main import COMMANDS
-
-    if "apply" not in COMMANDS:  # deploy-core's branch brings it; remove this with the merge
-        pytest.xfail("agentctl apply is not merged yet")
     for command, rest in used:
         r = cli(command, "--help")
         assert r.exit_code == 0, command
