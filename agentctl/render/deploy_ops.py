@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 from agentctl.render.envelope import envelope
@@ -29,7 +30,7 @@ def pause_text(r: BrakeReport, *, color: bool = False) -> str:
             )
         else:
             lines.append(f"Removed `paused` from {y.file}:{y.line} (commit it).")
-    return "\n".join(lines) + "\n"
+    return "\n".join(_fit(line) for line in lines) + "\n"
 
 
 def pause_json(r: BrakeReport, *, color: bool = False) -> str:
@@ -52,11 +53,9 @@ def status_text(r: StatusReport, *, color: bool = False) -> str:
         if dep is None:
             out.append(f"  {e.name}: nothing deployed yet ({len(e.drift)} to deploy)")
             continue
-        commit = f", commit {dep.commit[:7]}" if dep.commit else ""
-        out.append(
-            f"  {e.name}: {dep.id} by {dep.by} at {dep.ts}{commit}, "
-            f"{len(e.state.resources)} resources"
-        )
+        commit = f" from commit {dep.commit[:7]}" if dep.commit else ""
+        out.append(f"  {e.name}: {dep.id}, {len(e.state.resources)} resources")
+        out.append(f"    applied {dep.ts} by {dep.by}{commit}")
         if not e.drift:
             out.append("    no drift: the workspace is what is deployed")
         for d in e.drift[:SHOWN]:
@@ -96,7 +95,15 @@ def status_text(r: StatusReport, *, color: bool = False) -> str:
     if r.evidence_short:
         since = r.evidence_since or "nowhere (no events)"
         out.append(f"  note: the ledger starts at {since}: less than {r.window} of evidence")
-    return "\n".join(out) + "\n"
+    return "\n".join(_fit(line) for line in out) + "\n"
+
+
+def _fit(line: str, width: int = 80) -> str:
+    """A line wrapped to `width`, continued 4 spaces deeper than it starts."""
+    if len(line) <= width:
+        return line
+    indent = " " * (len(line) - len(line.lstrip(" ")) + 4)
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
 
 
 def status_json(r: StatusReport, *, color: bool = False) -> str:

@@ -104,7 +104,11 @@ def test_status_shows_deployed_versions_and_drift(ws: Path, cli: Any) -> None:
     code = ws / "agents" / "helpdesk.py"
     code.write_text(code.read_text() + "\n# edited\n")
     r = cli("status", "-w", ws, "--now", LATER)
-    assert f"  default: {dep.id} by ana at 2026-06-01T08:00:00.000000Z, commit ccccccc" in r.stdout
+    assert (
+        f"  default: {dep.id}, 9 resources\n"
+        "    applied 2026-06-01T08:00:00.000000Z by ana from commit ccccccc\n"
+    ) in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
     drifted = [ln.split() for ln in r.stdout.splitlines() if ln.startswith("    modified")]
     assert drifted == [["modified", "charter/reply-writer"], ["modified", "charter/triage-agent"]]
 
