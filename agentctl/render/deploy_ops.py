@@ -99,10 +99,12 @@ def status_text(r: StatusReport, *, color: bool = False) -> str:
 
 
 def _fit(line: str, width: int = 80) -> str:
-    """A line wrapped to `width`, continued 4 spaces deeper than it starts."""
+    """A line wrapped to `width`, continued deeper than it starts (2 spaces for a sentence
+    at the margin, 4 for an indented entry)."""
     if len(line) <= width:
         return line
-    indent = " " * (len(line) - len(line.lstrip(" ")) + 4)
+    base = len(line) - len(line.lstrip(" "))
+    indent = " " * (base + (4 if base else 2))
     return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
 
 
