@@ -143,3 +143,36 @@ def test_status_without_a_ledger_and_usage_errors(ws: Path, cli: Any) -> None:
     assert r.exit_code == 2 and "--unused-for 'soon' is not a duration" in r.stderr
     r = cli("status", "-w", ws, "--env", "prod")
     assert r.exit_code == 2 and "no environment 'prod'" in r.stderr
+
+
+def test_the_core_tells_remove_from_narrow(ws: Path) -> None:
+    """Pure: a grant none of whose operations was called is `remove`; one whose operations
+    were partly called is `narrow`, naming the uncalled; a fully used one is not listed."""
+    from agentctl.deploy.status import Evidence, build
+
+    line, col = _plant(ws, "helpdesk.*")
+    loaded = load_workspace(ws).workspace
+    called = frozenset({"helpdesk.get_ticket", "helpdesk.reply_to_ticket"})
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    report = build(
+        loaded,
+        {},
+        [],
+        [],
+        Evidence({"triage-agent": called}, {"triage-agent": 4}, "2026-01-01T00:00:00.000000Z"),
+        now=now,
+        today=now.date(),
+        window=dt.timedelta(days=30),
+    )
+    (triage,) = [u for u in report.unused if u.charter == "triage-agent"]
+    assert [(g.grant, g.where, g.unused, g.removable) for g in triage.grants] == [
+        (
+            "helpdesk.*",
+            f"charters/triage-agent.yaml:{line}:{col}",
+            ("helpdesk.delete_ticket",),
+            False,
+        )
+    ]
+    assert not report.evidence_short
+    (writer,) = [u for u in report.unused if u.charter == "reply-writer"]
+    assert writer.runs == 0 and [g.removable for g in writer.grants] == [True]
