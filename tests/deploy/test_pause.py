@@ -163,3 +163,34 @@ def test_a_pause_is_read_in_milliseconds_not_per_event(tmp_path: Path) -> None:
         set_paused(led, "a", "prod", paused=True, by="ana", reason="r", ts=TS)
         plan = led.conn.execute("EXPLAIN QUERY PLAN " + pause._QUERY).fetchall()
     assert any("events_kind_ts" in str(row) for row in plan), plan
+
+
+def test_two_brakes_pulled_at_once_record_one_pause(tmp_path: Path) -> None:
+    """Two processes' worth of ledgers (one connection each) pause the same charter at
+    the same time: the state is read under the write lock, so exactly one is recorded,
+    whichever wins; the chain verifies."""
+    import threading
+
+    from agentctl.ledger.verify import verify
+
+    path = tmp_path / "l.db"
+    Ledger.open(path).close()
+    barrier = threading.Barrier(2)
+    seqs: list[int | None] = []
+
+    def brake(who: str) -> None:
+        with Ledger.open(path) as led:
+            barrier.wait(timeout=30)
+            change = set_paused(led, "a", "prod", paused=True, by=who, reason="r", ts=TS)
+            seqs.append(change.seq)
+
+    threads = [threading.Thread(target=brake, args=(w,)) for w in ("ana", "bo")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(seqs, key=lambda s: s is None) == [1, None]
+    with Ledger.open(path, readonly=True) as led:
+        assert led.count() == 1
+        assert list(paused_in(led, "prod")) == ["a"]
+        assert verify(led).ok
