@@ -194,3 +194,12 @@ def test_two_brakes_pulled_at_once_record_one_pause(tmp_path: Path) -> None:
         assert led.count() == 1
         assert list(paused_in(led, "prod")) == ["a"]
         assert verify(led).ok
+
+
+def test_ledger_report_counts_no_pause_as_a_version_of_the_agent(ws: Path, cli: Any) -> None:
+    assert cli("run", "triage-agent", "-w", ws, "-i", TICKET).exit_code == 0
+    assert cli("pause", "triage-agent", "-w", ws, "--reason", "x", "--by", "ana").exit_code == 0
+    assert cli("resume", "triage-agent", "-w", ws, "--reason", "y", "--by", "ana").exit_code == 0
+    r = cli("ledger", "report", "-w", ws, "-f", "json")
+    (triage,) = [c for c in json.loads(r.stdout)["charters"] if c["charter"] == "triage-agent"]
+    assert [v["runs"] for v in triage["versions"]] == [1], "no (unknown) version of 0 runs"
