@@ -203,3 +203,44 @@ def test_ledger_report_counts_no_pause_as_a_version_of_the_agent(ws: Path, cli: 
     r = cli("ledger", "report", "-w", ws, "-f", "json")
     (triage,) = [c for c in json.loads(r.stdout)["charters"] if c["charter"] == "triage-agent"]
     assert [v["runs"] for v in triage["versions"]] == [1], "no (unknown) version of 0 runs"
+
+
+def test_on_a_terminal_pause_asks_before_writing_the_yaml(ws: Path) -> None:
+    """A real pseudo-terminal on stdin and stderr: the question is asked, `y` writes the
+    line. (Without a terminal nothing is asked: every other test here.)"""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    from support import GIT_ENV, agentctl_bin
+
+    master, slave = pty.openpty()
+    args = ["pause", "triage-agent", "-w", str(ws), "--reason", "x", "--by", "ana"]
+    proc = subprocess.Popen(
+        [agentctl_bin(), *args],
+        stdin=slave,
+        stderr=slave,
+        stdout=subprocess.PIPE,
+        env={**os.environ, **GIT_ENV, "NO_COLOR": "1"},
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while b"charters/triage-agent.yaml? [y/N]" not in seen:
+            assert time.monotonic() < deadline, seen
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if ready:
+                seen += os.read(master, 4096)
+        os.write(master, b"y\n")
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert b"Paused charter/triage-agent in environment default" in seen, "said first"
+    assert b"Wrote `paused: true` into charters/triage-agent.yaml:" in out
+    assert "  paused: true\n" in (ws / "charters" / "triage-agent.yaml").read_text()
