@@ -63,7 +63,7 @@ def round_trip(text: str, file: str = "<text>") -> str:
 
 def set_key(text: str, doc: int, path: Path_, value: bool | int | str, file: str = "<text>") -> str:
     """`text` with `path` of document `doc` set to the scalar `value`: the value replaced on
-    its line when the key is there, else one new line before the mapping's first key."""
+    its line when the key is there, else one new line first in the mapping."""
     docs = load_all(text, file)
     parent, key = _parent(docs, doc, path, file)
     lines = _lines(text)
@@ -85,7 +85,15 @@ def set_key(text: str, doc: int, path: Path_, value: bool | int | str, file: str
         if lines[kline][:kcol].strip(" "):
             raise _refuse(file, kline, path, "its mapping starts on a line shared with another")
         nl = _split_nl(lines[kline])[1] or "\n"
-        lines.insert(kline, " " * kcol + f"{key}: {literal}" + nl)
+        # right below the mapping's own key (`spec:`), above any comment that introduces
+        # the first key, so comments stay with the keys they describe
+        at = kline
+        if len(path) > 1:
+            holder: Any = docs[doc]
+            for k in path[:-2]:
+                holder = holder[k]
+            at = min(kline, holder.lc.key(path[-2])[0] + 1)
+        lines.insert(at, " " * kcol + f"{key}: {literal}" + nl)
     out = _join(lines)
     _check(docs, load_all(out, file), doc, path, value, file)
     return out

@@ -86,10 +86,13 @@ def test_an_existing_value_is_replaced_in_place_keeping_its_comment() -> None:
     )
 
 
-def test_a_new_key_goes_before_the_first_key_of_its_document_only() -> None:
-    text = "a: 1\n---\n# two\nspec:\n  # first\n  scope: y\r\n---\nspec: {scope: z}\n"
+def test_a_new_key_goes_first_in_its_mapping_of_its_document_only() -> None:
+    """Below `spec:`, above the comment that introduces the first key (it stays with it)."""
+    text = "a: 1\n---\n# two\nspec:  # s\n  # first\n  scope: y\r\n---\nspec: {scope: z}\n"
     got = set_key(text, 1, PAUSED, True)
-    assert got == text.replace("  # first\n", "  # first\n  paused: true\r\n")
+    assert got == text.replace("spec:  # s\n", "spec:  # s\n  paused: true\r\n")
+    assert set_key("paused: false\n", 0, ("paused",), True) == "paused: true\n"
+    assert set_key("# c\nkind: X\n", 0, ("paused",), True) == "# c\npaused: true\nkind: X\n"
 
 
 @pytest.mark.parametrize(
