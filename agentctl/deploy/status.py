@@ -138,7 +138,7 @@ class StatusReport:
     window_start: str
     envs: list[EnvStatus]
     paused: list[Pause]
-    paused_in_yaml: list[str]  # charters whose YAML says paused: true (file:line)
+    paused_in_yaml: list[dict[str, str]]  # charter, where: its YAML says paused: true
     credentials: list[Dated]
     reviews: list[Dated]
     unused: list[Unused]
@@ -213,7 +213,7 @@ def build(
     """The report, from values only (no clock, no disk)."""
     envs = [EnvStatus(s.env, s, drift(desired, s)) for s in states]
     in_yaml = [
-        f"charter/{c.name} ({_where(c, 'spec', 'paused')})"
+        {"charter": c.name, "where": _where(c, "spec", "paused")}
         for c in ws.charters
         if c.doc.spec.paused
     ]

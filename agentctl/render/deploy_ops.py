@@ -66,7 +66,7 @@ def status_text(r: StatusReport, *, color: bool = False) -> str:
     for p in r.paused:
         out.append(f"  charter/{p.charter} in {p.env} by {p.by} since {p.since}: {p.reason}")
     for y in r.paused_in_yaml:
-        out.append(f"  {y}: spec.paused in the YAML")
+        out.append(f"  charter/{y['charter']}  spec.paused: true  {y['where']}")
     if not r.paused and not r.paused_in_yaml:
         out.append("  none")
     out += ["", "Credentials expiring within 14 days"]

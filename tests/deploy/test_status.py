@@ -176,3 +176,20 @@ def test_the_core_tells_remove_from_narrow(ws: Path) -> None:
     assert not report.evidence_short
     (writer,) = [u for u in report.unused if u.charter == "reply-writer"]
     assert writer.runs == 0 and [g.removable for g in writer.grants] == [True]
+
+
+def test_status_names_a_charter_paused_in_its_yaml(ws: Path, cli: Any) -> None:
+    assert (
+        cli("pause", "triage-agent", "-w", ws, "--reason", "r", "--by", "a", "--write").exit_code
+        == 0
+    )
+    assert cli("resume", "triage-agent", "-w", ws, "--reason", "r", "--by", "a").exit_code == 0
+    text = (ws / "charters" / "triage-agent.yaml").read_text().splitlines()
+    line = text.index("  paused: true") + 1
+    r = cli("status", "-w", ws, "-f", "json")
+    data = json.loads(r.stdout)
+    assert data["paused"] == [], "resumed in the ledger"
+    where = f"charters/triage-agent.yaml:{line}:11"
+    assert data["paused_in_yaml"] == [{"charter": "triage-agent", "where": where}]
+    text_out = cli("status", "-w", ws).stdout
+    assert f"  charter/triage-agent  spec.paused: true  {where}\n" in text_out
