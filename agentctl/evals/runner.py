@@ -142,6 +142,9 @@ class Runner:
     progress: Callable[[int, int], None] | None = None
     sleep: Callable[[float], None] = time.sleep  # between retries
     monotonic: Callable[[], float] = time.monotonic  # the retry budget's clock
+    # False for apply's gates: judging a version is not running it in an environment, so
+    # `agentctl pause` does not hold it (a fix must pass its gates while prod is paused)
+    pauses: bool = True
     _code_root: Path | None = field(default=None, init=False, repr=False)
 
     def run(self, sel: Selection) -> EvalReport:
@@ -327,6 +330,7 @@ class Runner:
                 trace_id=trace_id,
                 clock_override=self.clock_override,
                 code_root=self._code_root,
+                pauses=self.pauses,
             )
         except LedgerError:
             raise  # the ledger itself failed: not this case's outcome

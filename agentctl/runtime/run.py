@@ -71,6 +71,7 @@ def run_charter(
     code_root: Path | None = None,
     env: str | None = None,
     deployment: Deployed | None = None,
+    pauses: bool = True,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -87,7 +88,9 @@ def run_charter(
     on a ledger that records real runs, and every event is marked with it.
 
     `env`: the environment the run belongs to (None: the workspace's default one). A charter
-    paused there (`agentctl pause`) is refused by the guard, nested asks included.
+    paused there (`agentctl pause`) is refused by the guard, nested asks included;
+    `pauses=False` (apply's gates judging a version) leaves the ledger's pauses out
+    (`spec.paused` in the document still holds).
     `deployment` (`run --env`, with `env` and `rev` its commit): the charter as deployed
     there; the run refuses (ConfigError, nothing recorded) unless the charter's version at
     that commit is the deployed one, and run_start records the deployment. None marks the
@@ -104,7 +107,9 @@ def run_charter(
         today = start.astimezone(ZoneInfo(workspace.settings.defaults.timezone)).date()
     from agentctl.deploy.pause import paused_in
 
-    pauses = paused_in(ledger, env if env is not None else _default_env(workspace))
+    paused = (
+        paused_in(ledger, env if env is not None else _default_env(workspace)) if pauses else {}
+    )
     cfg = SessionConfig(
         workspace=workspace,
         root=root,
@@ -117,7 +122,7 @@ def run_charter(
         read_file=read_file,
         log=log,
         clock_override=clock_override,
-        paused={name: (p.message(), p.hint()) for name, p in pauses.items()},
+        paused={name: (p.message(), p.hint()) for name, p in paused.items()},
         deployment={"undeployed": True},
     )
     if code_root is not None:
