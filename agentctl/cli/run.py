@@ -44,9 +44,10 @@ def command(
     1 when the agent failed or the guard stopped it, 2 on usage or
     configuration errors, 130 when interrupted.
 
-    Without --env the working copy runs (recorded as undeployed).
+    Without --env the working copy runs (recorded as undeployed); with --env ENV
+    the version deployed there.
 
-    Example: agentctl run support-tier1 --env prod --input '{"ticket_id": "T-310452"}'
+    Example: agentctl run support-tier1 --input '{"ticket_id": "T-310452"}'
     """
     import datetime as dt
     import os

@@ -64,7 +64,8 @@ def status_text(r: StatusReport, *, color: bool = False) -> str:
             out.append(f"    ... and {len(e.drift) - SHOWN} more (--format json lists them)")
     out += ["", "Paused"]
     for p in r.paused:
-        out.append(f"  charter/{p.charter} in {p.env} by {p.by} since {p.since}: {p.reason}")
+        out.append(f"  charter/{p.charter} in {p.env} since {p.since}")
+        out.append(f"    by {p.by}: {p.reason}")
     for y in r.paused_in_yaml:
         out.append(f"  charter/{y['charter']}  spec.paused: true  {y['where']}")
     if not r.paused and not r.paused_in_yaml:
