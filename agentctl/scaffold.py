@@ -24,6 +24,7 @@ from agentctl.model.types import NAME_PATTERN
 SCHEMA_DIR = "schemas"  # where the new workspace keeps its JSON Schemas (see the modelines)
 DEFAULT_NAME = "my-agents"
 GITIGNORE = ".gitignore"  # merged into an existing one, never a clash
+WORKFLOW = ".github/workflows/agentctl.yml"  # this repository runs the same (`workflow`)
 DOT = "dot-"
 REVIEW_AFTER = timedelta(days=90)  # a permission review each quarter
 CONTRACT_FOR = timedelta(days=365)
@@ -73,6 +74,14 @@ def scaffold(name: str, today: date) -> dict[str, str]:
     for fname, schema in jsonschema.all_schemas().items():
         files[f"{SCHEMA_DIR}/{fname}"] = jsonschema.dumps(schema)
     return dict(sorted(files.items()))
+
+
+def workflow(requirement: str) -> str:
+    """The GitHub workflow init writes, installing agentctl as `requirement`. This
+    repository's own .github/workflows/agentctl.yml is `workflow(".")` (a test holds them
+    equal; regenerate with `python -c 'from agentctl.scaffold import workflow;
+    print(workflow("."), end="")' > .github/workflows/agentctl.yml`)."""
+    return _fill(WORKFLOW, templates()[WORKFLOW], {"requirement": requirement})
 
 
 def ledger_ignores(ledger: str) -> list[str]:

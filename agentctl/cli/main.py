@@ -39,6 +39,9 @@ COMMANDS: dict[str, str] = {
     "apply": "agentctl.cli.apply",
     "rollback": "agentctl.cli.rollback",
     "force-unlock": "agentctl.cli.force_unlock",
+    "pause": "agentctl.cli.pause",
+    "resume": "agentctl.cli.pause:resume",
+    "status": "agentctl.cli.status",
 }
 
 INTERNAL_ERROR = 3
@@ -78,13 +81,14 @@ def _root(
 
 
 def _register() -> None:
-    for name, module_name in COMMANDS.items():
+    for name, target in COMMANDS.items():
+        module_name, _, function = target.partition(":")  # "module:function" shares a module
         module = importlib.import_module(module_name)
         group = getattr(module, "app", None)
-        if group is not None:
+        if group is not None and not function:
             app.add_typer(group, name=name)
         else:
-            app.command(name)(module.command)
+            app.command(name)(getattr(module, function or "command"))
 
 
 _register()

@@ -14,6 +14,13 @@ def command(
     ),
     workspace: Path = WorkspaceOpt,
     rev: str = RevOpt,
+    env: str = typer.Option(
+        None,
+        "--env",
+        "-e",
+        help="Run the version deployed in this environment (its code from the "
+        "deployment's commit); refused when not deployed or paused there.",
+    ),
     ledger: Path = typer.Option(
         None, "--ledger", help="Ledger file (default: spec.ledger of agentctl.yaml)."
     ),
@@ -36,6 +43,9 @@ def command(
     (or one JSON document with --format json). Exit 0 on success,
     1 when the agent failed or the guard stopped it, 2 on usage or
     configuration errors, 130 when interrupted.
+
+    Without --env the working copy runs (recorded as undeployed); with --env ENV
+    the version deployed there.
 
     Example: agentctl run support-tier1 --input '{"ticket_id": "T-310452"}'
     """
@@ -77,11 +87,28 @@ def command(
             format_ts(real), now=format_ts(start) if now is not None else None, today=today
         )
     root = workspace_root(workspace)
+    ledger = ledger_file(root, ledger)
+    trace_id = new_trace_id()
+    if env is not None and rev is not None:
+        raise UsageError(
+            "--env runs the commit deployed there: --rev cannot be given with it",
+            hint="drop --rev (or --env to run a revision undeployed)",
+        )
+    deployed = None
+    if env is not None:
+        from agentctl.deploy.running import deployed_charter
+
+        if not ledger.is_file():
+            raise UsageError(
+                f"nothing is deployed in environment {env!r} (no ledger at {ledger})",
+                hint=f"agentctl plan --env {env}, then agentctl apply --env {env}",
+            )
+        with Ledger.open(ledger, readonly=True) as led:
+            deployed = deployed_charter(led, env, charter)
+        rev = deployed.commit
     result = load_for_running(root, rev, "running")
     ws = result.workspace
-    ledger = ledger_file(root, ledger)
     commit = ws.commit or head_commit(root)
-    trace_id = new_trace_id()
     try:
         with Ledger.open(ledger) as led:
             res = run_charter(
@@ -98,6 +125,8 @@ def command(
                 log=note,
                 trace_id=trace_id,
                 clock_override=override,
+                env=env,
+                deployment=deployed,
             )
     except KeyboardInterrupt:
         # the run_end event is written and the ledger flushed before this point

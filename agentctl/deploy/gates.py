@@ -106,7 +106,14 @@ def _suite(
     from agentctl.evals.runner import Runner, Selection
 
     runner = Runner(
-        snap.workspace, root, ledger, clock, commit=snap.commit, rev=snap.rev, environ=os.environ
+        snap.workspace,
+        root,
+        ledger,
+        clock,
+        commit=snap.commit,
+        rev=snap.rev,
+        environ=os.environ,
+        pauses=False,  # a gate judges the version; a pause holds runs, not a fix's gates
     )
     suite = gate.name.partition("/")[2]
     report = runner.run(Selection([suite]))

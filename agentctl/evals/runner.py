@@ -145,6 +145,9 @@ class Runner:
     progress: Callable[[int, int], None] | None = None
     sleep: Callable[[float], None] = time.sleep  # between retries
     monotonic: Callable[[], float] = time.monotonic  # the retry budget's clock
+    # False for apply's gates: judging a version is not running it in an environment, so
+    # `agentctl pause` does not hold it (a fix must pass its gates while prod is paused)
+    pauses: bool = True
     _code_root: Path | None = field(default=None, init=False, repr=False)
     # `eval --record` / `--live` over every suite's recording.mode (evals/cassette.py)
     recording: str | None = None
@@ -351,6 +354,7 @@ class Runner:
                 clock_override=self.clock_override,
                 code_root=self._code_root,
                 recorder=tape,
+                pauses=self.pauses,
             )
         except LedgerError:
             raise  # the ledger itself failed: not this case's outcome

@@ -36,17 +36,21 @@ KINDS = (
     "approval_used",  # an approval consumed by one deployment or one action
     "erase",
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
+    "charter_paused",  # agentctl pause: env, by, reason in attrs (deploy/pause.py)
+    "charter_resumed",  # agentctl resume
 )
 
 # Events about the governance of the workspace, not steps of an agent: their principal
-# names an environment (`env/NAME`) or an approval request (`apr-…`), and reports about
-# agents (`ledger report`) leave them out.
+# names an environment (`env/NAME`), an approval request (`apr-…`) or the charter a brake
+# is on (a pause is no run of it), and reports about agents (`ledger report`) leave them out.
 GOVERNANCE_KINDS = (
     "deployment",
     "approval_request",
     "approval_granted",
     "approval_denied",
     "approval_used",
+    "charter_paused",
+    "charter_resumed",
 )
 
 GENESIS = b"\x00" * 32  # the "previous hash" of the first row

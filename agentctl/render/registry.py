@@ -117,6 +117,14 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.render.ledger_formats:erase_text",
         "json": "agentctl.render.ledger_formats:erase_json",
     },
+    "pause": {
+        "text": "agentctl.render.deploy_ops:pause_text",
+        "json": "agentctl.render.deploy_ops:pause_json",
+    },
+    "status": {
+        "text": "agentctl.render.deploy_ops:status_text",
+        "json": "agentctl.render.deploy_ops:status_json",
+    },
     # an export is data, not a report: its default is JSON lines, not text
     "ledger-export": {
         "jsonl": "agentctl.render.ledger_formats:export_jsonl",

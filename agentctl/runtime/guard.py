@@ -85,6 +85,9 @@ class Guard:
     # other runs of this charter today that hold reservations not used yet (for messages:
     # `day` includes what they hold)
     day_in_flight: int = 0
+    # paused in the run's environment by `agentctl pause` (agentctl/deploy/pause.py): the
+    # refusal's message and hint, read from the ledger by the shell at the run's start
+    paused: tuple[str, str] | None = None
     _day_flags: tuple[bool, ...] | None = None  # which LEASED counters have a per-day limit
     _granted: dict[str, OperationRef] | None = None
 
@@ -101,6 +104,8 @@ class Guard:
     def check_run(self) -> Denied | None:
         """Refuse the whole run: a paused charter, an expired credential, a spent day."""
         spec = self.spec
+        if self.paused is not None:
+            return Denied(self.paused[0], rule="paused", hint=self.paused[1])
         if spec.paused:
             return Denied(
                 f"charter/{self.name} is paused: runs are refused",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agentctl.deploy.state import Deployed
 from agentctl.errors import ConfigError, UsageError
 from agentctl.ledger import Ledger, LedgerWriter, new_trace_id, redact_text
 from agentctl.ledger.clock import refuse_on_real_ledger
@@ -70,6 +71,9 @@ def run_charter(
     clock_override: dict[str, str] | None = None,
     code_root: Path | None = None,
     recorder: Recorder | None = None,
+    env: str | None = None,
+    deployment: Deployed | None = None,
+    pauses: bool = True,
 ) -> RunResult:
     """Run `charter` on `payload`; every step goes to `ledger`, flushed at the end (also on
     Ctrl-C, which passes through as KeyboardInterrupt). A charter whose runtime cannot be
@@ -86,7 +90,15 @@ def run_charter(
     on a ledger that records real runs, and every event is marked with it.
 
     `recorder`: eval's cassette; every connector (but fixtures) and model exchange goes
-    through it (agentctl/evals/cassette.py)."""
+    through it (agentctl/evals/cassette.py).
+    `env`: the environment the run belongs to (None: the workspace's default one). A charter
+    paused there (`agentctl pause`) is refused by the guard, nested asks included;
+    `pauses=False` (apply's gates judging a version) leaves the ledger's pauses out
+    (`spec.paused` in the document still holds).
+    `deployment` (`run --env`, with `env` and `rev` its commit): the charter as deployed
+    there; the run refuses (ConfigError, nothing recorded) unless the charter's version at
+    that commit is the deployed one, and run_start records the deployment. None marks the
+    run as undeployed (the working copy, or a --rev)."""
     res = find_charter(workspace, charter)
     check_run_input(res, payload, workspace.broken)
     if clock_override is not None:
@@ -97,6 +109,11 @@ def run_charter(
         from zoneinfo import ZoneInfo
 
         today = start.astimezone(ZoneInfo(workspace.settings.defaults.timezone)).date()
+    from agentctl.deploy.pause import paused_in
+
+    paused = (
+        paused_in(ledger, env if env is not None else _default_env(workspace)) if pauses else {}
+    )
     cfg = SessionConfig(
         workspace=workspace,
         root=root,
@@ -110,10 +127,17 @@ def run_charter(
         log=log,
         clock_override=clock_override,
         recorder=recorder,
+        paused={name: (p.message(), p.hint()) for name, p in paused.items()},
+        deployment={"undeployed": True},
     )
     if code_root is not None:
         cfg.code_root = code_root
         cfg.read_file = None  # the checkout holds the revision's fixtures
+    if deployment is not None:
+        from agentctl.deploy.running import run_attrs
+
+        assert env is not None and rev is not None, "a deployed run names its env and commit"
+        cfg.deployment = run_attrs(env, deployment)
     if rev is None:
         return _execute(cfg, res, payload)
     from agentctl.runtime.revision import checkout, fresh_imports
@@ -122,8 +146,30 @@ def run_charter(
     with checkout(root, rev, python_path) as code_root:
         cfg.code_root = code_root
         cfg.read_file = None  # the checkout holds the revision's fixtures
+        if deployment is not None:
+            _check_deployed(cfg, res, deployment, env or "")
         with fresh_imports([(code_root / p).resolve() for p in python_path]):
             return _execute(cfg, res, payload)
+
+
+def _check_deployed(cfg: SessionConfig, res: Resource[CharterDoc], got: Deployed, env: str) -> None:
+    from agentctl.deploy.running import check_version
+    from agentctl.runtime.transports import TransportEnv
+    from agentctl.runtime.version import run_version
+
+    code = TransportEnv(cfg.code_root or cfg.root, list(cfg.workspace.settings.python_path))
+    check_version(res.ref, env, got, run_version(cfg.workspace, code, res))
+
+
+def _default_env(workspace: Workspace) -> str | None:
+    """The environment a run without --env belongs to: the default or only one; None
+    (pauses in any environment hold) when the workspace declares several."""
+    from agentctl.deploy.state import DEFAULT_ENV, environments
+
+    envs = environments(workspace.settings)
+    if DEFAULT_ENV in envs:
+        return DEFAULT_ENV
+    return next(iter(envs)) if len(envs) == 1 else None
 
 
 def _execute(cfg: SessionConfig, res: Resource[CharterDoc], payload: Any) -> RunResult:

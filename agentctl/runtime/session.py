@@ -96,6 +96,10 @@ class SessionConfig:
     # eval's cassette (agentctl/evals/cassette.py): connector and model exchanges recorded
     # or replayed; None in production
     recorder: Recorder | None = None
+    # charter name → (message, hint) of its pause in the run's environment (deploy/pause.py)
+    paused: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # what run_start records of the deployment it runs: {"env": ..., "deployed": bool, ...}
+    deployment: Mapping[str, Any] = field(default_factory=dict)
 
 
 def secret_values(ws: Workspace, environ: Mapping[str, str]) -> list[str]:
@@ -212,7 +216,13 @@ class AgentRun:
         self.result = RunResult(charter.name, session.cfg.trace_id, "ok")
         self.stopped: Stopped | None = None
         self._t0 = 0.0
-        self.guard = Guard(session.ws, charter, session.cfg.today, contract_scopes=contract_scopes)
+        self.guard = Guard(
+            session.ws,
+            charter,
+            session.cfg.today,
+            contract_scopes=contract_scopes,
+            paused=session.cfg.paused.get(charter.name),
+        )
         if usd_ceiling is not None:
             self.guard.usd_ceiling, self.guard.ceiling_source = usd_ceiling
         # what this run holds of its charter's per-day limits (runtime/reserve.py)
@@ -678,6 +688,8 @@ class AgentRun:
         attrs.update(runtime_attrs(self.charter, s.env))  # isolation, sandbox
         if self.contract:
             attrs["contract"] = self.contract
+        if self.parent_span is None:
+            attrs.update(s.cfg.deployment)  # the environment and whether it is deployed there
         self._event(
             "run_start", span=self.span, parent=self.parent_span, input=payload, attrs=attrs
         )

@@ -106,6 +106,16 @@ def test_bench_load_rows() -> None:
     assert any(m.startswith("PyYAML") for m in metrics)
 
 
+def test_bench_deploy_rows() -> None:
+    """The smallest plan-vs-lint run (a generated workspace in a real git repository) and
+    the deployment transaction beside the raw append."""
+    rows = _bench("bench_deploy").run(0.006)
+    check_rows(rows, "bench_deploy")
+    metrics = {r.metric for r in rows}
+    assert {"plan / lint", "deployment recorded, resources/s"} <= metrics
+    assert any(r.metric.startswith("raw ledger append") for r in rows)
+
+
 def test_bench_cli_rows() -> None:
     rows = _bench("bench_cli").run(0.01)
     check_rows(rows, "bench_cli")

@@ -66,6 +66,9 @@ def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
         "ledger sql": ["ledger", "sql", "SELECT count(*) AS n FROM events", *w],
         "ledger report": ["ledger", "report", *w],
         "ledger erase": ["ledger", "erase", "--trace", trace, "--reason", "test", *w],
+        "pause": ["pause", "reply-writer", "--reason", "test", "--by", "ana", *w],
+        "resume": ["resume", "reply-writer", "--reason", "test", "--by", "ana", *w],
+        "status": ["status", *w],
     }
 
 

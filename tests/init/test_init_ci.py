@@ -19,10 +19,8 @@ import pytest
 from ruamel.yaml import YAML
 from support import GIT_ENV, REPO, agentctl_bin, git
 
-from agentctl import DEFAULT_LEDGER
-from agentctl.scaffold import merge_gitignore, scaffold
-
-WORKFLOW = ".github/workflows/agentctl.yml"
+from agentctl import DEFAULT_LEDGER, __version__
+from agentctl.scaffold import WORKFLOW, merge_gitignore, scaffold, workflow
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -114,12 +112,16 @@ def _load(text: str) -> Any:
     return YAML(typ="safe").load(text)  # YAML 1.2, as GitHub reads it: `on` is a key, not True
 
 
-@pytest.mark.parametrize("which", ["agentctl init", "this repository's ci.yml"])
+@pytest.mark.parametrize(
+    "which", ["agentctl init", "this repository's ci.yml", "this repository's agentctl.yml"]
+)
 def test_the_workflows_validate_against_schemastore(which: str) -> None:
     if which == "agentctl init":
         text = scaffold("x", date(2026, 3, 1))[WORKFLOW]
-    else:
+    elif which == "this repository's ci.yml":
         text = (REPO / ".github/workflows/ci.yml").read_text()
+    else:
+        text = (REPO / WORKFLOW).read_text()
     doc = _load(text)
     errors = [
         f"{list(e.absolute_path)}: {e.message}"
@@ -147,25 +149,47 @@ def test_the_workflow_runs_each_check_on_the_right_event() -> None:
     assert any("agentctl lint --format sarif" in r for r in runs["lint"])
     assert "github/codeql-action/upload-sarif@v3" in uses["lint"]
     assert jobs["lint"]["permissions"]["security-events"] == "write"
-    for pr_only in ("diff", "simulate"):
+    for pr_only in ("diff", "eval", "simulate"):
         assert jobs[pr_only]["if"] == "github.event_name == 'pull_request'"
     assert uses["diff"].count("marocchino/sticky-pull-request-comment@v2") == 1
     assert "agentctl simulate" in runs["simulate"]
-    assert "push" in jobs["main"]["if"] and "refs/heads/main" in jobs["main"]["if"]
-    assert any(r.startswith("agentctl lint") for r in runs["main"])
-    assert "environment" not in jobs["main"], "a placeholder until plan/apply exist"
+    # eval: a JUnit report, published even when a gate failed
+    assert runs["eval"][-2] == "agentctl eval --format junit > agentctl-eval.xml"
+    (report,) = [s for s in jobs["eval"]["steps"] if "junit-report" in s.get("uses", "")]
+    assert report["if"] == "always()" and report["with"]["report_paths"] == "agentctl-eval.xml"
+    assert jobs["eval"]["permissions"]["checks"] == "write"
+    # main: lint, plan, then apply of that plan, behind a GitHub environment
+    deploy = jobs["deploy"]
+    assert "push" in deploy["if"] and "refs/heads/main" in deploy["if"]
+    assert deploy["environment"] == "production"
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    steps = [r.split()[:2] for r in runs["deploy"] if r.startswith("agentctl")]
+    assert steps == [["agentctl", "lint"], ["agentctl", "plan"], ["agentctl", "apply"]]
+    plan, apply = (r for r in runs["deploy"] if r.startswith(("agentctl plan", "agentctl apply")))
+    assert "--out agentctl-plan.json" in plan
+    assert apply.startswith("agentctl apply agentctl-plan.json --auto-approve")
+
+
+def test_this_repository_runs_the_workflow_init_writes() -> None:
+    """One source: .github/workflows/agentctl.yml here is init's, installing this checkout."""
+    assert (REPO / WORKFLOW).read_text() == workflow("."), (
+        "regenerate it: python -c 'from agentctl.scaffold import workflow; "
+        'print(workflow("."), end="")\' > .github/workflows/agentctl.yml'
+    )
+    assert workflow("agentctl==9.9") == scaffold("x", date(2026, 3, 1))[WORKFLOW].replace(
+        f'"agentctl=={__version__}"', '"agentctl==9.9"'
+    )
 
 
 def test_every_command_in_the_workflow_exists(cli: Any) -> None:
     text = scaffold("x", date(2026, 3, 1))[WORKFLOW]
     used = set(re.findall(r"^\s+run: agentctl (\S+)(.*)$", text, re.M))
-    assert {c for c, _ in used} == {"lint", "diff", "simulate"}
+    assert {c for c, _ in used} == {"lint", "diff", "eval", "simulate", "plan", "apply"}
     for command, rest in used:
         r = cli(command, "--help")
         assert r.exit_code == 0, command
         for option in re.findall(r"(--[a-z-]+)", rest):
             assert option in r.stdout, f"agentctl {command} has no {option}"
-    assert "plan" not in {c for c, _ in used} and "apply" not in {c for c, _ in used}
 
 
 def test_init_output_still_lints_clean(tmp_path: Path, cli: Any) -> None:
