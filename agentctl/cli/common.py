@@ -142,8 +142,8 @@ def note(text: str) -> None:
 
 
 def clock() -> _dt.datetime:
-    """The shell reads the clock; AGENTCTL_NOW pins it (tests, reproducible records)."""
-    pinned = os.environ.get("AGENTCTL_NOW")
-    if pinned:
-        return instant(pinned)
+    """The shell reads the clock, for commands that record (approve, deny) or judge expiry
+    (approvals). Never pinned by the environment: an approval's time and an expired request
+    are facts an insider must not be able to set (AGENTCTL_NOW pins only the read-only
+    ledger reports, cli/ledger.py)."""
     return _dt.datetime.now(_dt.UTC)
