@@ -269,3 +269,27 @@ def test_identity_comes_from_by_then_the_ci_actor_then_git() -> None:
 
 def test_identity_reads_git_user_email(git_repo: Path) -> None:
     assert ident.identity(None, {}, git_repo) == "committer@example.com"
+
+
+def test_the_environment_cannot_pin_the_clock_of_an_approval(
+    tmp_path: Path, ledger: Ledger, roles: dict[str, RoleDoc]
+) -> None:
+    """AGENTCTL_NOW pins read-only reports, never an approval: a request that expired in
+    real time stays expired for `agentctl approve` however the variable is set."""
+    import os
+    import subprocess
+    import sys
+
+    req = _request(ledger, expires_at=format_ts(NOW + dt.timedelta(hours=1)), env="default")
+    ledger.close()
+    env = {**os.environ, "AGENTCTL_NOW": "2026-11-01T10:30:00Z"}
+    r = subprocess.run(
+        [sys.executable, "-m", "agentctl", "approve", req.id, "-w", str(tmp_path / "ws"),
+         "--ledger", str(tmp_path / "ledger.db"), "--as", "role/ops", "--by", "bob@example.com"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert r.returncode != 0 and "expired" in (r.stdout + r.stderr), r.stdout + r.stderr
+    with Ledger.open(tmp_path / "ledger.db") as led:
+        assert not led.conn.execute(
+            "SELECT 1 FROM events WHERE kind = 'approval_granted'"
+        ).fetchall()
