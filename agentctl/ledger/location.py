@@ -41,6 +41,14 @@ def ledger_path(root: Path) -> Path:
 
 # the files that live beside a ledger: SQLite's own, and the locks the runtime takes on it
 COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def queue_path(ledger: Path) -> Path:
+    """The intake queue of `agentctl serve`, its own SQLite file beside the ledger it feeds:
+    `<ledger>.queue` (its own WAL: intake never waits on a ledger append, nor the reverse)."""
+    return ledger.with_name(f"{ledger.name}.queue")
+
+
 LOCK_KINDS = ("rate", "budget", "contract", "deploy")
 
 
