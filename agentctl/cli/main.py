@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "pause": "agentctl.cli.pause",
     "resume": "agentctl.cli.pause:resume",
     "status": "agentctl.cli.status",
+    "serve": "agentctl.cli.serve",
 }
 
 INTERNAL_ERROR = 3

@@ -393,6 +393,26 @@ class Environment(Strict):
     description: str | None = Field(None, description="what the environment is for")
 
 
+_ENV_VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class ServeSettings(Strict):
+    """`agentctl serve`: where its secrets are (names of environment variables, never the
+    secrets themselves: agentctl.yaml is in git)."""
+
+    secret_env: str | None = Field(
+        None,
+        pattern=_ENV_VAR_NAME,
+        description="the environment variable holding the HMAC-SHA256 secret that signs "
+        "events (X-Agentctl-Signature)",
+    )
+    token_env: str | None = Field(
+        None,
+        pattern=_ENV_VAR_NAME,
+        description="the environment variable holding a bearer token senders may use instead",
+    )
+
+
 class WorkspaceSpec(Strict):
     ledger: str = DEFAULT_LEDGER
     # A list of names, or a map of names to settings (promotion order through `after`);
@@ -405,6 +425,9 @@ class WorkspaceSpec(Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     sandbox: Literal["auto", "required"] = Field(
         "auto", description="required: every agent process must run in bubblewrap"
+    )
+    serve: ServeSettings = Field(
+        default_factory=ServeSettings, description="agentctl serve: how senders authenticate"
     )
 
     @model_validator(mode="after")

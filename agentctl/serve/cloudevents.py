@@ -73,7 +73,7 @@ class Problem:
             where.append(f"event {self.index}")
         if self.attribute is not None:
             where.append(f"'{self.attribute}'")
-        return (" ".join(where) + ": " if where else "") + self.message
+        return (", ".join(where) + ": " if where else "") + self.message
 
 
 def media_kind(content_type: str | None) -> Kind | None:

@@ -96,8 +96,8 @@ class Metrics:
                 continue
             names = (name + "_count", name + "_sum") if kind == "summary" else (name,)
             series = sorted((k, v) for k, v in values.items() if k[0] in names)
-            if not series and kind == "counter":
-                lines.append(f"{name} 0")
+            if not series:  # present from the start: a scrape can tell 0 from unknown
+                lines.extend(f"{n} 0" for n in names)
             for (series_name, labels), v in series:
                 lines.append(f"{series_name}{_labels(labels)} {_num(v)}")
         return "\n".join(lines) + "\n"

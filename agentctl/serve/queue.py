@@ -289,6 +289,11 @@ class Queue:
             ).fetchone()
         return int(row[0])
 
+    def wake(self) -> None:
+        """End every `wait` now (shutdown)."""
+        with self._new:
+            self._new.notify_all()
+
     def wait(self, seq: int, timeout: float) -> bool:
         """Wait up to `timeout` seconds for an event above `seq` to be stored by this
         process (`put`) or for the cursor to move; whether one is there now."""
