@@ -124,7 +124,7 @@ def test_bodies_that_are_not_json() -> None:
 
 def _check_anything(raw: bytes) -> None:
     for kind in ("single", "batch"):
-        events, problems = parse_body(kind, raw)  # type: ignore[arg-type]
+        events, problems = parse_body(kind, raw)
         assert bool(events) + bool(problems) <= 1
         for e in events:  # whatever is taken is a valid, storable event
             assert isinstance(e, CloudEvent) and e.id and e.source and e.type
