@@ -62,7 +62,7 @@ def command(
     from agentctl.cli.common import emit, ledger_file, load_for_running, workspace_root
     from agentctl.errors import ConfigError, FindingsError, UsageError
     from agentctl.ledger.location import queue_path
-    from agentctl.serve.http import log_json
+    from agentctl.serve.http import flush_log, log_json
     from agentctl.serve.metrics import Metrics
     from agentctl.serve.queue import Queue
     from agentctl.serve.server import (
@@ -122,6 +122,7 @@ def command(
             def bound(url: str) -> None:
                 emit(f"listening on {url}")
                 log_json({"ts": _now(), "msg": "listening", "url": url, "queue": str(queue.path)})
+                flush_log()
 
             result = serve(ctx, factory, opts, stop, bound)
     finally:
@@ -130,6 +131,7 @@ def command(
         if feed is not None and feed is not sys.stdin.buffer:
             feed.close()
     log_json({"ts": _now(), "msg": "stopped", "by": result.stopped_by, "events_fed": result.fed})
+    flush_log()
     if result.findings:
         raise FindingsError(
             f"{len(result.findings)} line(s) of {opts.events_name} were not CloudEvents "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,12 +261,20 @@ class Queue:
     def mark(self, seq: int) -> None:
         """Move the cursor to `seq` (never backwards: a late mark of an older seq is a no-op)."""
         with self._wlock:
+            # not synced on its own (the next put's synced commit carries it): the cursor
+            # is a hint, and a mark lost to a power cut only offers a few events again,
+            # which the worker's idempotency keys absorb. Syncing it would take one fsync
+            # from intake for every step of the worker.
             try:
-                self._w.execute(
-                    "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) "
-                    "WHERE key = 'processed'",
-                    (int(seq),),
-                )
+                self._w.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    self._w.execute(
+                        "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) "
+                        "WHERE key = 'processed'",
+                        (int(seq),),
+                    )
+                finally:
+                    self._w.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
                 raise QueueError(f"{self.path}: cannot move the queue's cursor: {exc}") from exc
         with self._new:
@@ -304,13 +313,19 @@ class Queue:
             return self._last > seq
 
 
-@dataclass(slots=True)
 class _Request:
-    events: Sequence[CloudEvent]
-    received_at: str
-    done: threading.Event
-    result: list[Accepted] | None = None
-    error: BaseException | None = None
+    """One caller's events, and a lock it blocks on until the writer releases it: the
+    cheapest wake-up there is (an Event would build a Condition and a lock per wait)."""
+
+    __slots__ = ("done", "error", "events", "received_at", "result")
+
+    def __init__(self, events: Sequence[CloudEvent], received_at: str) -> None:
+        self.events = events
+        self.received_at = received_at
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.result: list[Accepted] | None = None
+        self.error: BaseException | None = None
 
 
 class GroupCommit:
@@ -320,20 +335,22 @@ class GroupCommit:
     def __init__(self, queue: Queue, max_events: int = 5000) -> None:
         self.queue = queue
         self.max_events = max_events
-        self._pending: list[_Request] = []
+        self._pending: deque[_Request] = deque()
         self._cv = threading.Condition()
+        self._idle = False  # the writer waits for work: a put must wake it
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="queue-writer", daemon=True)
         self._thread.start()
 
     def put(self, events: Sequence[CloudEvent], received_at: str) -> list[Accepted]:
-        req = _Request(events, received_at, threading.Event())
+        req = _Request(events, received_at)
         with self._cv:
             if self._closing:
                 raise QueueError("the intake queue is closing")
             self._pending.append(req)
-            self._cv.notify()
-        req.done.wait()
+            if self._idle:  # a busy writer looks at the pending list after its commit
+                self._cv.notify()
+        req.done.acquire()
         if req.error is not None:
             raise req.error
         assert req.result is not None
@@ -349,13 +366,15 @@ class GroupCommit:
     def _take(self) -> list[_Request]:
         with self._cv:
             while not self._pending and not self._closing:
+                self._idle = True
                 self._cv.wait()
+                self._idle = False
             batch: list[_Request] = []
             n = 0
             while self._pending and (
                 not batch or n + len(self._pending[0].events) <= self.max_events
             ):
-                req = self._pending.pop(0)
+                req = self._pending.popleft()
                 n += len(req.events)
                 batch.append(req)
             return batch
@@ -374,4 +393,4 @@ class GroupCommit:
                 for r, res in zip(batch, results, strict=True):
                     r.result = res
             for r in batch:
-                r.done.set()
+                r.done.release()

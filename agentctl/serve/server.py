@@ -25,7 +25,7 @@ from agentctl.engine.events import MAX_LINE_BYTES, format_ts
 from agentctl.errors import UsageError
 from agentctl.findings import Finding, Location, Severity
 from agentctl.serve.cloudevents import CloudEvent, parse_line
-from agentctl.serve.http import DEFAULT_MAX_BODY, Auth, Intake, IntakeServer
+from agentctl.serve.http import DEFAULT_MAX_BODY, Auth, Intake, IntakeServer, flush_log
 from agentctl.serve.metrics import Metrics
 from agentctl.serve.queue import GroupCommit, Queue
 
@@ -75,11 +75,12 @@ class MarkOnly:
         pass
 
     def step(self, max_events: int) -> int:
-        got = self.queue.after(self.queue.processed(), max_events)
-        if got:
-            self.queue.mark(got[-1].seq)
-            self.metrics.inc("agentctl_events_processed_total", len(got))
-        return len(got)
+        done = self.queue.processed()
+        last = min(self.queue.last_seq(), done + max_events)
+        if last > done:
+            self.queue.mark(last)
+            self.metrics.inc("agentctl_events_processed_total", last - done)
+        return last - done
 
     def tick(self, now: float) -> None:
         pass
@@ -210,6 +211,7 @@ def serve(
                 http_thread.join()
             httpd.end_idle_connections()
             httpd.server_close()  # joins the connection threads: in-flight answers are sent
+            flush_log()
         writer.close()
         if worker.is_alive():
             worker.end()
