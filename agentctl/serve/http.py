@@ -277,8 +277,9 @@ class Handler(BaseHTTPRequestHandler):
         """Whether a request body may still be on the wire (then keep-alive is unsafe)."""
         if getattr(self, "_body_read", False):
             return False
-        te = self.headers.get("Transfer-Encoding")
-        return bool(te) or int(self.headers.get("Content-Length") or 0) > 0
+        if self.headers.get("Transfer-Encoding"):
+            return True
+        return (self.headers.get("Content-Length") or "0").strip() != "0"
 
     def _post(self) -> dict[str, Any]:
         intake = self.server.intake
@@ -403,6 +404,14 @@ class IntakeServer(ThreadingHTTPServer):
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that broke the handler (a sender that vanished mid-answer, or a bug):
+        one log line instead of socketserver's traceback on stderr; the server goes on."""
+        import traceback
+
+        last = traceback.format_exc().strip().splitlines()[-1]
+        log_json({"ts": time.time(), "remote": str(client_address[0]), "error": last})
 
     def service_actions(self) -> None:
         flush_log()  # serve_forever calls this at least every poll interval (0.2 s)

@@ -122,6 +122,19 @@ def test_an_oversized_body_is_refused_before_it_is_read(shared: Server) -> None:
     assert b"Connection: close" in answer
 
 
+def test_a_bad_content_length_is_refused_and_the_server_goes_on(shared: Server) -> None:
+    for length in (b"abc", b"-5"):
+        with socket.create_connection((shared.host, shared.port), timeout=DEADLINE_S) as sock:
+            sock.sendall(
+                b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: " + CE.encode() + b"\r\n"
+                b"Content-Length: " + length + b"\r\nAuthorization: Bearer " + TOKEN + b"\r\n\r\n"
+            )
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 400 "), answer
+        assert b"Connection: close" in answer
+    assert shared.request("GET", "/healthz")[0] == 200
+
+
 def test_a_chunked_body_over_the_limit_is_refused(shared: Server) -> None:
     with socket.create_connection((shared.host, shared.port), timeout=DEADLINE_S) as sock:
         sock.sendall(
