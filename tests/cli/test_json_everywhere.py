@@ -16,6 +16,7 @@ from agentctl.cli.main import app
 NO_JSON = {
     "ledger checkpoint": "writes a checkpoint file, a format of its own (type, format_version)",
     "ledger export": "streams JSON lines (jsonl, otlp-json), one document per event or trace",
+    "serve": "a long-running process: one JSON object a line on stderr (docs/serve.md)",
 }
 
 # Commands whose JSON needs state built first (deployments, approvals, a lock): their
