@@ -74,7 +74,8 @@ def command(
     )
 
     root = workspace_root(workspace)
-    settings = load_for_running(root, None, "serving").workspace.settings.serve
+    loaded = load_for_running(root, None, "serving").workspace
+    settings = loaded.settings.serve
     factory = consumer_factory(consumer or DEFAULT_CONSUMER)
     opts = ServeOptions(max_body=max_body)
     feed: BinaryIO | None = None
@@ -117,7 +118,7 @@ def command(
     }
     try:
         with Queue.open(queue_path(ledger_at)) as queue:
-            ctx = ServeContext(root, env, ledger_at, queue, Metrics(), time.time)
+            ctx = ServeContext(root, env, ledger_at, queue, Metrics(), time.time, loaded)
 
             def bound(url: str) -> None:
                 emit(f"listening on {url}")

@@ -18,8 +18,9 @@ import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from agentctl.engine.events import MAX_LINE_BYTES, format_ts
 from agentctl.errors import UsageError
@@ -29,6 +30,9 @@ from agentctl.serve.http import DEFAULT_MAX_BODY, Auth, Intake, IntakeServer, fl
 from agentctl.serve.metrics import Metrics
 from agentctl.serve.queue import GroupCommit, Queue
 
+if TYPE_CHECKING:
+    from agentctl.model.index import Workspace
+
 
 class Consumer(Protocol):
     """What the serve process drives. All calls come from one thread (the worker loop).
@@ -36,7 +40,8 @@ class Consumer(Protocol):
     - `start()`: once, before anything else (load state, resume after a restart);
     - `step(max_events)`: handle up to `max_events` queued events after the queue's
       `processed()` cursor, `mark` them, return how many were handled (0: nothing to do);
-    - `tick(now)`: time passed (epoch seconds from the shell's clock): schedules, expiries;
+    - `tick(now)`: time passed (an aware UTC datetime from the shell's clock): schedules,
+      expiries;
     - `close()`: once, at shutdown, after the last step: flush, release.
     """
 
@@ -44,7 +49,7 @@ class Consumer(Protocol):
 
     def step(self, max_events: int) -> int: ...
 
-    def tick(self, now: float) -> None: ...
+    def tick(self, now: datetime) -> None: ...
 
     def close(self) -> None: ...
 
@@ -59,6 +64,7 @@ class ServeContext:
     queue: Queue
     metrics: Metrics
     clock: Callable[[], float]  # epoch seconds; the shell's clock (tests may pin it)
+    workspace: Workspace | None = None  # loaded once by `agentctl serve` (None in tests)
 
 
 ConsumerFactory = Callable[[ServeContext], Consumer]
@@ -82,7 +88,7 @@ class MarkOnly:
             self.metrics.inc("agentctl_events_processed_total", last - done)
         return last - done
 
-    def tick(self, now: float) -> None:
+    def tick(self, now: datetime) -> None:
         pass
 
     def close(self) -> None:
@@ -144,7 +150,7 @@ class _Worker(threading.Thread):
             while not self.halt.is_set():
                 seen = q.last_seq()
                 n = self.consumer.step(self.batch)
-                self.consumer.tick(self.ctx.clock())
+                self.consumer.tick(datetime.fromtimestamp(self.ctx.clock(), UTC))
                 if n == 0 and not self.halt.is_set():
                     q.wait(seen, IDLE_TICK_S)
         except BaseException as exc:  # handed to the main thread, which exits with it

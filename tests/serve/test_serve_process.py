@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,7 @@ class _Failing:
     def step(self, max_events: int) -> int:
         raise RuntimeError("the worker broke")
 
-    def tick(self, now: float) -> None:
+    def tick(self, now: datetime) -> None:
         pass
 
     def close(self) -> None:
@@ -227,3 +228,51 @@ def test_a_failing_worker_stops_the_server_with_its_error(tmp_path: Path) -> Non
         with pytest.raises(RuntimeError, match="the worker broke"):
             serve(ctx, factory, opts, threading.Event())
         assert made[0].closed
+
+
+class _Recording:
+    """A consumer that records how the serve process drives it (and marks what it saw)."""
+
+    def __init__(self, ctx: ServeContext) -> None:
+        self.queue = ctx.queue
+        self.calls: list[str] = []
+        self.seen: list[str] = []
+        self.ticks: list[datetime] = []
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def step(self, max_events: int) -> int:
+        got = self.queue.after(self.queue.processed(), max_events)
+        self.seen += [e.id for e in got]
+        if got:
+            self.queue.mark(got[-1].seq)
+        return len(got)
+
+    def tick(self, now: datetime) -> None:
+        self.ticks.append(now)
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_the_consumer_is_started_stepped_ticked_and_closed(tmp_path: Path) -> None:
+    import io
+
+    with Queue.open(tmp_path / "q.queue") as q:
+        ctx = ServeContext(tmp_path, None, tmp_path / "l.db", q, Metrics(), lambda: 1772352000.5)
+        made: list[_Recording] = []
+
+        def factory(c: ServeContext) -> _Recording:
+            made.append(_Recording(c))
+            return made[0]
+
+        feed = io.BytesIO(_lines(event(1), event(2), event(1)))
+        opts = ServeOptions(listen=None, events=feed)
+        result = serve(ctx, factory, opts, threading.Event())
+        consumer = made[0]
+        assert result.stopped_by == "end of input" and result.fed == 3
+        assert consumer.seen == ["evt-1", "evt-2"] and consumer.calls == ["start", "close"]
+        assert consumer.ticks and all(t.tzinfo is not None for t in consumer.ticks)
+        assert consumer.ticks[0].timestamp() == 1772352000.5
+        assert ctx.metrics.value("agentctl_events_duplicate_total") == 1
