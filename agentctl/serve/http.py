@@ -2,15 +2,17 @@
 
 Why the standard library (http.server, one thread per connection, HTTP/1.1 keep-alive)
 rather than uvicorn: the cost of an accepted event is the synced commit, shared by the
-group commit, and the request handling around it; bench/bench_serve.py shows this server
-at well over half the throughput of the same server that only answers 202, which is the
-target, with no dependency and no event loop to share with the worker thread.
+group commit, and the request handling around it. bench/bench_serve.py measures this
+server at 0.69 of the throughput of the same server answering 202 with 128 senders (the
+target is 0.5; a uvicorn prototype reached 0.79), with no dependency and no event loop
+to share with the worker thread (docs/performance.md).
 
 Order of checks on a POST (each refusal is counted in /metrics by reason, and logged):
-404/405 path and method → 503 while shutting down → 415 content type → 411/413 length
-(refused before the body is read; the connection is then closed) → 401 auth (a bearer
-token before the body is read, an HMAC signature over the raw body after) → 400 invalid
-CloudEvents (nothing stored) → 202 once the queue's commit is synced.
+404/405 path and method → 503 while shutting down → 401 no credentials, or a wrong bearer
+token (before the body is read) → 415 content type → 411/413 length (refused before the
+body is read; the connection is then closed) → 401 a signature that does not match the
+raw body → 400 invalid CloudEvents (nothing stored) → 202 once the queue's commit is
+synced.
 """
 
 from __future__ import annotations
@@ -291,6 +293,15 @@ class Handler(BaseHTTPRequestHandler):
             raise Refused(404, "path", f"no such path: {path}")
         if not intake.accepting:
             raise Refused(503, "stopping", "the server is shutting down; retry later", close=True)
+        auth = intake.auth
+        bearer = auth.bearer_ok(self.headers.get("Authorization"))
+        signature = self.headers.get(SIGNATURE_HEADER)
+        if auth.enabled and not bearer and not (auth.secret is not None and signature):
+            raise Refused(  # before anything else: a stranger learns nothing more
+                401,
+                "unauthenticated",
+                "sign the body (X-Agentctl-Signature) or send Authorization: Bearer",
+            )
         kind = media_kind(self.headers.get("Content-Type"))
         if kind is None:
             raise Refused(
@@ -298,15 +309,6 @@ class Handler(BaseHTTPRequestHandler):
                 "content_type",
                 "send application/cloudevents+json (one event) or "
                 "application/cloudevents-batch+json (a JSON array of events), UTF-8",
-            )
-        auth = intake.auth
-        bearer = auth.bearer_ok(self.headers.get("Authorization"))
-        signature = self.headers.get(SIGNATURE_HEADER)
-        if auth.enabled and not bearer and not (auth.secret is not None and signature):
-            raise Refused(
-                401,
-                "unauthenticated",
-                "sign the body (X-Agentctl-Signature) or send Authorization: Bearer",
             )
         body = self._read_body(intake.max_body)
         if auth.enabled and not bearer and not auth.signature_ok(signature, body):

@@ -75,6 +75,7 @@ def test_each_bad_request_is_refused_with_its_status_and_nothing_is_stored(
     ok = json.dumps(event(10, id="refused")).encode()
     cases: list[tuple[str, int, dict[str, Any]]] = [
         ("unsigned", 401, {"secret": None}),
+        ("unsigned and another media type", 401, {"secret": None, "ctype": "text/plain"}),
         ("wrong secret", 401, {"secret": b"not-the-secret"}),
         ("signature of another body", 401, {"extra": {"X-Agentctl-Signature": "sha256=00"}}),
         ("not JSON", 400, {"raw": b"{not json"}),
