@@ -113,9 +113,18 @@ def command(
 
     ledger_at = ledger_file(root, ledger)
     stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
-    }
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) or signal.SIG_DFL for sig in signals}
+
+    def graceful(signum: int, frame: object) -> None:
+        # the first signal stops gracefully; a second one acts as usual (Ctrl-C twice
+        # interrupts a shutdown that takes too long: exit 130)
+        stop.set()
+        for sig in signals:
+            signal.signal(sig, previous[sig])
+
+    for sig in signals:
+        signal.signal(sig, graceful)
     try:
         with Queue.open(queue_path(ledger_at)) as queue:
             ctx = ServeContext(root, env, ledger_at, queue, Metrics(), time.time, loaded)
