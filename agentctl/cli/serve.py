@@ -44,12 +44,13 @@ def command(
     ),
     consumer: str = typer.Option(None, "--consumer", hidden=True),
 ) -> int:
-    """Take live events (CloudEvents over HTTP, or JSONL), queue them durably, act on them.
+    """Take live events (CloudEvents over HTTP, or JSONL), queue them, act.
 
-    POST /v1/events answers 202 once an event is stored; GET /healthz, GET /metrics.
-    Requests must be signed (X-Agentctl-Signature: sha256=HMAC of the body) or carry a
-    bearer token. Prints the address it listens on. SIGTERM or Ctrl-C: stop taking
-    events, finish in-flight work, exit 0. See docs/serve.md.
+    POST /v1/events answers 202 once an event is stored durably;
+    GET /healthz; GET /metrics (Prometheus). Requests are signed
+    (X-Agentctl-Signature: sha256=HMAC of the body) or carry a bearer
+    token. Prints the address it listens on. SIGTERM or Ctrl-C: stop
+    taking events, finish in-flight work, exit 0. See docs/serve.md.
 
     Example: AGENTCTL_SECRET=s3cret agentctl serve --secret-env AGENTCTL_SECRET
     """
