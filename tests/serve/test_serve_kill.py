@@ -77,7 +77,11 @@ def test_every_acknowledged_event_survives_sigkill_under_load(start: Any, tmp_pa
         for t in threads:
             t.start()
         target = rnd.randrange(1, 120)
-        wait_until(lambda acked=acked, target=target: len(acked) >= target, "acknowledgements")
+
+        def enough(acked: list[str] = acked, target: int = target) -> bool:
+            return len(acked) >= target
+
+        wait_until(enough, "acknowledgements")
         s.proc.kill()  # SIGKILL with requests in flight on every connection
         s.proc.communicate()
         stop.set()
