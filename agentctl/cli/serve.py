@@ -56,7 +56,6 @@ def command(
     """
     import signal
     import sys
-    import threading
     import time
     from typing import BinaryIO
 
@@ -70,6 +69,7 @@ def command(
         DEFAULT_CONSUMER,
         ServeContext,
         ServeOptions,
+        Stop,
         consumer_factory,
         serve,
     )
@@ -113,14 +113,14 @@ def command(
                 )
 
     ledger_at = ledger_file(root, ledger)
-    stop = threading.Event()
+    stop = Stop()
     signals = (signal.SIGTERM, signal.SIGINT)
     previous = {sig: signal.getsignal(sig) or signal.SIG_DFL for sig in signals}
 
     def graceful(signum: int, frame: object) -> None:
         # the first signal stops gracefully; a second one acts as usual (Ctrl-C twice
-        # interrupts a shutdown that takes too long: exit 130)
-        stop.set()
+        # interrupts a shutdown that takes too long: exit 130). No locks here (Stop).
+        stop.signal()
         for sig in signals:
             signal.signal(sig, previous[sig])
 

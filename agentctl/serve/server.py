@@ -131,10 +131,38 @@ class ServeResult:
     stopped_by: str = ""  # "signal", "end of input", "worker failed"
 
 
+class Stop:
+    """When to stop. Other threads call `set()`. A signal handler calls only `signal()`,
+    a plain attribute write: handlers run in the main thread between two bytecodes,
+    possibly while it holds an Event's internal lock inside `wait()`, so a handler that
+    called `Event.set()` could deadlock the process (it did, under two quick SIGTERMs).
+    The main thread's waits are short polls that turn the flag into the event."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.signalled = False
+
+    def signal(self) -> None:
+        self.signalled = True
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        if self.signalled and not self._event.is_set():
+            self._event.set()
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        if not self.is_set():
+            self._event.wait(timeout)
+        return self.is_set()
+
+
 class _Worker(threading.Thread):
     """The one thread that calls the consumer."""
 
-    def __init__(self, consumer: Consumer, ctx: ServeContext, batch: int, stop: threading.Event):
+    def __init__(self, consumer: Consumer, ctx: ServeContext, batch: int, stop: Stop):
         super().__init__(name="serve-worker", daemon=True)
         self.consumer = consumer
         self.ctx = ctx
@@ -173,7 +201,7 @@ def serve(
     ctx: ServeContext,
     factory: ConsumerFactory,
     opts: ServeOptions,
-    stop: threading.Event,
+    stop: Stop,
     on_bound: Callable[[str], None] = lambda url: None,
 ) -> ServeResult:
     """Run intake and the worker until `stop` is set (or, with --events, until the input
@@ -227,7 +255,7 @@ def serve(
 
 
 def _feed_then_drain(
-    ctx: ServeContext, opts: ServeOptions, result: ServeResult, stop: threading.Event
+    ctx: ServeContext, opts: ServeOptions, result: ServeResult, stop: Stop
 ) -> None:
     """--events: store the input's events (in a thread, so a signal still stops a blocked
     read), then wait until the worker has processed everything, then stop."""
@@ -244,8 +272,8 @@ def _feed_then_drain(
             done.set()
 
     threading.Thread(target=feed, name="serve-feed", daemon=True).start()
-    while not done.is_set() and not stop.is_set():
-        done.wait(0.1)
+    while not done.is_set() and not stop.wait(0.1):
+        pass
     if failed:
         stop.set()
         raise failed[0]
@@ -257,9 +285,7 @@ def _feed_then_drain(
         stop.wait(0.05)
 
 
-def _feed(
-    ctx: ServeContext, opts: ServeOptions, result: ServeResult, stop: threading.Event
-) -> None:
+def _feed(ctx: ServeContext, opts: ServeOptions, result: ServeResult, stop: Stop) -> None:
     from agentctl.simulate.stream import _lines as bounded_lines  # one bounded line reader
 
     assert opts.events is not None

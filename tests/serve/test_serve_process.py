@@ -3,6 +3,7 @@ the configuration it refuses to start with."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from support import agentctl_bin
 from agentctl.serve.http import Auth, Intake, IntakeServer, sign
 from agentctl.serve.metrics import Metrics
 from agentctl.serve.queue import GroupCommit, Queue
-from agentctl.serve.server import ServeContext, ServeOptions, serve
+from agentctl.serve.server import ServeContext, ServeOptions, Stop, serve
 
 
 def test_an_event_answered_202_survives_kill_9(start: Any) -> None:
@@ -60,6 +61,26 @@ def test_a_signal_stops_the_server_cleanly_even_with_an_idle_connection(
     assert any(r.get("status") == 202 for r in logs)  # one structured line per request
     with Queue.open(s.queue_file) as q:
         assert [e.id for e in q.after(0)] == ["evt-1"]
+
+
+def test_signals_in_quick_succession_never_hang_the_process(start: Any) -> None:
+    """The first signal stops gracefully, the next ones act as usual; none may deadlock
+    (a handler that set a threading.Event did, when it ran inside the main thread's
+    Event.wait: `timeout` and a user's kill sent two SIGTERMs)."""
+    import os
+
+    for _ in range(3):
+        s: Server = start()
+        assert s.post(event(1))[0] == 202
+        for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(s.proc.pid, sig)
+        try:
+            s.proc.communicate(timeout=DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            s.proc.kill()
+            raise AssertionError("serve hung on signals in quick succession") from None
+        assert s.proc.returncode in (0, -signal.SIGTERM, -signal.SIGINT, 130)
 
 
 def test_restart_keeps_the_queue_and_its_duplicates(start: Any, tmp_path: Path) -> None:
@@ -226,7 +247,7 @@ def test_a_failing_worker_stops_the_server_with_its_error(tmp_path: Path) -> Non
 
         opts = ServeOptions(listen=("127.0.0.1", 0), auth=Auth(secret=SECRET))
         with pytest.raises(RuntimeError, match="the worker broke"):
-            serve(ctx, factory, opts, threading.Event())
+            serve(ctx, factory, opts, Stop())
         assert made[0].closed
 
 
@@ -269,10 +290,28 @@ def test_the_consumer_is_started_stepped_ticked_and_closed(tmp_path: Path) -> No
 
         feed = io.BytesIO(_lines(event(1), event(2), event(1)))
         opts = ServeOptions(listen=None, events=feed)
-        result = serve(ctx, factory, opts, threading.Event())
+        result = serve(ctx, factory, opts, Stop())
         consumer = made[0]
         assert result.stopped_by == "end of input" and result.fed == 3
         assert consumer.seen == ["evt-1", "evt-2"] and consumer.calls == ["start", "close"]
         assert consumer.ticks and all(t.tzinfo is not None for t in consumer.ticks)
         assert consumer.ticks[0].timestamp() == 1772352000.5
         assert ctx.metrics.value("agentctl_events_duplicate_total") == 1
+
+
+def test_a_signal_handler_takes_no_lock_the_main_thread_may_hold() -> None:
+    """What the handler calls (Stop.signal) must return even while this thread holds the
+    event's internal lock, as the main thread does inside Event.wait when a signal lands
+    (Event.set there deadlocked); the next wait then sees the stop."""
+    stop = Stop()
+    done = threading.Event()
+
+    def handler_while_locked() -> None:
+        with stop._event._cond:  # type: ignore[attr-defined] # held by Event.wait
+            stop.signal()
+        done.set()
+
+    t = threading.Thread(target=handler_while_locked, daemon=True)
+    t.start()
+    assert done.wait(DEADLINE_S), "Stop.signal blocked on the event's lock"
+    assert stop.wait(0.0) is True
