@@ -89,22 +89,6 @@ class Queued:
     extra: dict[str, Any]
     received_at: str
 
-    def engine_event(self) -> Any:
-        """This event as the engine takes it (agentctl/engine/events.py): `event.ts` is
-        `time`, `event.type`, `event.data`; `id`, `source` and the other attributes are
-        visible as `event.<name>` too. Returns an engine `Event`."""
-        from agentctl.engine.events import Event, parse_ts
-
-        cel = {
-            **self.extra,
-            "id": self.id,
-            "source": self.source,
-            "type": self.type,
-            "ts": self.time,
-            "data": self.data if isinstance(self.data, dict) else {},
-        }
-        return Event(self.seq, parse_ts(self.time), self.type, cel, None)
-
 
 def _row(r: tuple[Any, ...]) -> Queued:
     return Queued(int(r[0]), r[1], r[2], r[3], r[4], orjson.loads(r[5]), orjson.loads(r[6]), r[7])

@@ -114,11 +114,3 @@ def test_wait_wakes_on_a_put(tmp_path: Path) -> None:
         t.start()
         assert q.wait(0, 30.0) is True
         t.join()
-
-
-def test_engine_event_carries_time_type_data_and_attributes(tmp_path: Path) -> None:
-    with Queue.open(tmp_path / "x.queue") as q:
-        q.put([ev(1, time="2026-03-01T08:00:00Z")], NOW)
-        e = q.after(0)[0].engine_event()
-        assert (e.seq, e.type, e.ts) == (1, "ticket.created", 1772352000.0)
-        assert e.cel["data"] == {"n": 1} and e.cel["id"] == "e-1" and e.cel["subject"] == "s"
