@@ -87,13 +87,16 @@ def workflow(requirement: str) -> str:
 def ledger_ignores(ledger: str) -> list[str]:
     """.gitignore lines for a workspace-relative ledger and the files beside it (the one
     list of them: agentctl/ledger/location.py)."""
-    from agentctl.ledger.location import COMPANIONS, LOCK_KINDS
+    from agentctl.ledger.location import COMPANIONS, LOCK_KINDS, QUEUE_SUFFIX
 
     base = "/" + ledger.lstrip("/")
+    queue = base + QUEUE_SUFFIX  # agentctl serve's intake queue, an SQLite file too
     return [
         base,
         *(base + c for c in COMPANIONS),
         *(f"{base}.{kind}-*.lock" for kind in LOCK_KINDS),
+        queue,
+        *(queue + c for c in COMPANIONS),
     ]
 
 

@@ -71,6 +71,7 @@ def command(
         ServeOptions,
         Stop,
         consumer_factory,
+        only_server,
         serve,
     )
 
@@ -127,7 +128,7 @@ def command(
     for sig in signals:
         signal.signal(sig, graceful)
     try:
-        with Queue.open(queue_path(ledger_at)) as queue:
+        with only_server(ledger_at), Queue.open(queue_path(ledger_at)) as queue:
             ctx = ServeContext(root, env, ledger_at, queue, Metrics(), time.time, loaded)
 
             def bound(url: str) -> None:

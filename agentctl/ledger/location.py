@@ -43,18 +43,21 @@ def ledger_path(root: Path) -> Path:
 COMPANIONS = ("-wal", "-shm", "-journal")
 
 
+QUEUE_SUFFIX = ".queue"
+
+
 def queue_path(ledger: Path) -> Path:
     """The intake queue of `agentctl serve`, its own SQLite file beside the ledger it feeds:
     `<ledger>.queue` (its own WAL: intake never waits on a ledger append, nor the reverse)."""
-    return ledger.with_name(f"{ledger.name}.queue")
+    return ledger.with_name(ledger.name + QUEUE_SUFFIX)
 
 
-LOCK_KINDS = ("rate", "budget", "contract", "deploy")
+LOCK_KINDS = ("rate", "budget", "contract", "deploy", "serve")
 
 
 def lock_path(ledger: Path, kind: str, name: str) -> Path:
     """The lock file of one rate limit (a connector), per-day budget (a charter),
-    contract ceiling or environment being deployed (apply), beside the ledger it guards:
-    `<ledger>.<kind>-<name>.lock`."""
+    contract ceiling, environment being deployed (apply), or the one `agentctl serve` of
+    a ledger (`serve-queue`), beside the ledger it guards: `<ledger>.<kind>-<name>.lock`."""
     assert kind in LOCK_KINDS, kind
     return ledger.with_name(f"{ledger.name}.{kind}-{name}.lock")

@@ -14,9 +14,11 @@ answered → the queue writer commits what it holds → the worker ends its step
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,6 +103,28 @@ DEFAULT_CONSUMER = "mark-only"
 
 FEED_BATCH = 500  # --events lines stored per synced commit
 IDLE_TICK_S = 1.0  # how often an idle worker's consumer sees time pass (tick)
+
+
+@contextlib.contextmanager
+def only_server(ledger: Path) -> Iterator[None]:
+    """Hold `<ledger>.serve-queue.lock` (an exclusive flock) while serving: two serve
+    processes on one ledger would both consume the queue and decide every event twice."""
+    from agentctl.ledger.location import lock_path
+
+    path = lock_path(ledger, "serve", "queue")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        if sys.platform != "win32":  # pragma: no branch - no flock on Windows
+            import fcntl
+
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UsageError(
+                    f"another agentctl serve is running on the ledger {ledger}",
+                    hint="stop it first, or give this one another ledger (--ledger FILE)",
+                ) from None
+        yield
 
 
 def consumer_factory(name: str) -> ConsumerFactory:

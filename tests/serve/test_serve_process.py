@@ -175,6 +175,24 @@ def test_configurations_it_refuses_to_start_with(cli: Any, tmp_path: Path) -> No
     assert "unknown consumer 'nope'" in refused("--consumer", "nope", "--insecure-no-auth")
 
 
+def test_one_serve_per_ledger(start: Any, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second serve on the same ledger would consume the same queue: refused, exit 2."""
+    s: Server = start()
+    monkeypatch.setenv("SERVE_TEST_SECRET", SECRET.decode())
+    r = cli("serve", "-w", s.root, "--listen", "127.0.0.1:0", "--insecure-no-auth")
+    assert r.exit_code == 2
+    assert "another agentctl serve is running on the ledger" in r.stderr
+    assert s.proc.poll() is None and s.post(event(1))[0] == 202
+
+
+def test_init_keeps_the_queue_and_the_serve_lock_out_of_git() -> None:
+    from agentctl.scaffold import ledger_ignores
+
+    lines = ledger_ignores(".agentctl/ledger.db")
+    for name in ("ledger.db.queue", "ledger.db.queue-wal", "ledger.db.serve-*.lock"):
+        assert f"/.agentctl/{name}" in lines
+
+
 def test_a_port_in_use_is_a_usage_error(start: Any, tmp_path: Path) -> None:
     s: Server = start()
     ws = make_workspace(tmp_path / "other")
