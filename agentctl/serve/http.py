@@ -339,6 +339,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self, limit: int) -> bytes:
         te = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        if te and self.headers.get("Content-Length") is not None:
+            raise Refused(  # RFC 9112 6.3: the sign of request smuggling; never guess
+                400, "bad_length", "both Transfer-Encoding and Content-Length", close=True
+            )
         if te:
             if te != "chunked":
                 raise Refused(501, "transfer_encoding", f"Transfer-Encoding {te!r} is not taken")
