@@ -38,6 +38,11 @@ KINDS = (
     "reservation",  # a share of a per-day limit held by a run in flight (ledger/reserve.py)
     "charter_paused",  # agentctl pause: env, by, reason in attrs (deploy/pause.py)
     "charter_resumed",  # agentctl resume
+    "action_intent",  # serve: an action about to run, keyed by its decision id (journaled)
+    "action",  # serve: what became of an action_intent (ok, error, interrupted)
+    "task_opened",  # a human task (agentctl/serve/tasks.py)
+    "task_closed",
+    "notification",  # a webhook POST of a human task, with its attempts
 )
 
 # Events about the governance of the workspace, not steps of an agent: their principal

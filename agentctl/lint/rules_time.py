@@ -133,3 +133,57 @@ def review_overdue(ctx: LintContext) -> Iterator[Finding]:
                 f"the permission review of {res.ref} was due on {due}",
                 "review the grants with the owner, then move review_by forward",
             )
+
+
+@rule(
+    "schedule-invalid",
+    E,
+    "A policy schedule that is not a 5-field cron expression.",
+    """
+`spec.schedule` is cron (minute hour day-of-month month day-of-week) in the workspace's
+`defaults.timezone`; `agentctl serve` queues an `agentctl.schedule.NAME` event at each
+firing. An expression cron cannot read would never fire.
+""",
+    "time",
+)
+def schedule_invalid(ctx: LintContext) -> Iterator[Finding]:
+    from agentctl.serve.schedule import problem
+
+    for res in ctx.workspace.policies:
+        cron = res.doc.spec.schedule
+        if cron is not None and (why := problem(cron)) is not None:
+            yield finding(
+                "schedule-invalid",
+                res,
+                ("spec", "schedule"),
+                why,
+                'e.g. "30 2 * * *" (02:30 daily)',
+            )
+
+
+@rule(
+    "schedule-not-watched",
+    E,
+    "A scheduled policy that does not watch its own schedule's events.",
+    """
+A schedule fires events of type `agentctl.schedule.NAME` (NAME: the policy). A policy whose
+`on:` does not match that type would never see its own firings.
+""",
+    "time",
+)
+def schedule_not_watched(ctx: LintContext) -> Iterator[Finding]:
+    from agentctl.serve.schedule import event_type
+
+    for res in ctx.workspace.policies:
+        spec = res.doc.spec
+        if spec.schedule is None:
+            continue
+        wanted = event_type(res.name)
+        if not any(t == wanted or (t.endswith("*") and wanted.startswith(t[:-1])) for t in spec.on):
+            yield finding(
+                "schedule-not-watched",
+                res,
+                ("spec", "on"),
+                f"the schedule fires {wanted} events, which on: does not match",
+                f"add {wanted} to on:",
+            )

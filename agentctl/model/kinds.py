@@ -252,6 +252,16 @@ class Action(OneOf):
     message: str | None = None
 
 
+class Notify(Strict):
+    """Where `agentctl serve` POSTs the human tasks a policy opens (escalate, incident),
+    signed like intake: X-Agentctl-Signature: sha256=HMAC(secret, body)."""
+
+    url: str = Field(description="http(s) URL the task is POSTed to")
+    secret_env: str | None = Field(
+        None, description="environment variable holding the HMAC secret (unset: unsigned)"
+    )
+
+
 class Approval(Strict):
     when: Cel = Field(description="CEL over `plan`, `event`, `metrics`")
     require: RoleRef
@@ -281,6 +291,12 @@ class PolicySpec(Strict):
     bounds: Bounds = Field(default_factory=Bounds)
     budget: PolicyBudget = Field(default_factory=PolicyBudget)
     approvals: list[Approval] = Field(default_factory=list)
+    schedule: str | None = Field(
+        None,
+        description="cron (5 fields) in the workspace's timezone: `agentctl serve` queues an "
+        "event of type agentctl.schedule.NAME at each firing (the policy must watch it)",
+    )
+    notify: Notify | None = Field(None, description="webhook for the human tasks it opens")
 
 
 # --- Contract ------------------------------------------------------------------------
@@ -428,6 +444,9 @@ class WorkspaceSpec(Strict):
     )
     serve: ServeSettings = Field(
         default_factory=ServeSettings, description="agentctl serve: how senders authenticate"
+    )
+    notify: Notify | None = Field(
+        None, description="webhook for human tasks of policies without their own notify"
     )
 
     @model_validator(mode="after")

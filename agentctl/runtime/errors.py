@@ -51,6 +51,35 @@ class ToolError(RuntimeProblem):
     kind = "tool_error"
 
 
+class Escalated(ToolError):
+    """The provider answered but missed the contract's SLA, and the contract escalates a
+    breach: the answer must not be acted on alone. `output` is the provider's answer (None
+    when it failed), `to` the role now holding the matter (a human task is opened for it),
+    `reasons` the misses. A ToolError, so an agent that only handles failures treats it as
+    one (the safe default); docs/runtime.md, "SLA breaches"."""
+
+    kind = "escalated"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        to: str,
+        contract: str,
+        reasons: list[str],
+        output: Any = None,
+        hint: str | None = None,
+        **attrs: Any,
+    ) -> None:
+        super().__init__(
+            message, hint=hint, to=to, contract=contract, reasons=reasons, output=output, **attrs
+        )
+        self.to = to
+        self.contract = contract
+        self.reasons = reasons
+        self.output = output
+
+
 class AgentFailed(RuntimeProblem):
     """The agent itself failed: raised, returned a non-object, broke the protocol."""
 

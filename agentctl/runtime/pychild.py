@@ -15,7 +15,14 @@ import os
 import sys
 from typing import IO, Any
 
-from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.errors import (
+    AgentFailed,
+    Denied,
+    Escalated,
+    RuntimeProblem,
+    Stopped,
+    ToolError,
+)
 
 BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); from agentctl.runtime.pychild import main; main()"
@@ -24,6 +31,7 @@ _KINDS: dict[str, type[RuntimeProblem]] = {
     "denied": Denied,
     "stopped": Stopped,
     "tool_error": ToolError,
+    "escalated": Escalated,
     "agent_failed": AgentFailed,
 }
 MODEL_OPTIONS = ("temperature", "max_tokens")  # what the parent accepts per call
@@ -61,6 +69,7 @@ class Context:
     Denied = Denied
     Stopped = Stopped
     ToolError = ToolError
+    Escalated = Escalated
 
     def __init__(self, channel: _Channel, charter: str, trace_id: str) -> None:
         self._channel = channel

@@ -19,7 +19,14 @@ from typing import Any
 from agentctl.model.index import Resource
 from agentctl.model.kinds import CharterDoc
 from agentctl.runtime import process
-from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.errors import (
+    AgentFailed,
+    Denied,
+    Escalated,
+    RuntimeProblem,
+    Stopped,
+    ToolError,
+)
 from agentctl.runtime.protocols import RunningAgent
 from agentctl.runtime.transports import TransportEnv, load_callable
 
@@ -42,6 +49,7 @@ class Context:
     Denied = Denied
     Stopped = Stopped
     ToolError = ToolError
+    Escalated = Escalated
 
     def __init__(self, run: RunningAgent, gate: Gate | None = None) -> None:
         self._run = run

@@ -31,14 +31,22 @@ from agentctl.model import schemas
 from agentctl.model.index import OperationRef, Resource, Workspace
 from agentctl.model.kinds import CharterDoc, ContractDoc
 from agentctl.runtime import charter_io
-from agentctl.runtime.errors import AgentFailed, Denied, RuntimeProblem, Stopped, ToolError
+from agentctl.runtime.errors import (
+    AgentFailed,
+    Denied,
+    Escalated,
+    RuntimeProblem,
+    Stopped,
+    ToolError,
+)
 from agentctl.runtime.guard import Guard, Want
 from agentctl.runtime.ratelimit import RateGate
 from agentctl.runtime.recording import Recorder
 from agentctl.runtime.reserve import DayLease, ReserveGate
-from agentctl.runtime.sla import Window, sla_check
+from agentctl.runtime.sla import Window, on_breach, sla_check
 from agentctl.runtime.transports import Transport, TransportEnv, open_transport
 from agentctl.runtime.version import run_version
+from agentctl.serve.tasks import opened_attrs
 
 # Operations whose `effect` makes them journaled: an intent committed (and synced) before
 # the call, its outcome committed right after (docs/runtime.md, "Effects are journaled").
@@ -312,6 +320,7 @@ class AgentRun:
     Denied = Denied
     ToolError = ToolError
     Stopped = Stopped
+    Escalated = Escalated
 
     @property
     def trace_id(self) -> str:
@@ -518,13 +527,31 @@ class AgentRun:
             latency_ms=latency * 1000,
             attrs=attrs,
         )
-        breach = contract.doc.spec.on_breach
-        if sla.missed and breach.escalate:
-            esc = {"to": breach.escalate, "contract": contract.name, "reasons": sla.reasons}
-            self._event(
-                "escalation", parent=span, operation=breach.escalate, status="ok", attrs=esc
-            )
+        escalation = on_breach(contract.doc, sla)
+        if escalation is not None:
+            esc = escalation.to_json()
+            self._event("escalation", parent=span, operation=escalation.to, status="ok", attrs=esc)
             r.escalations.append(esc)
+            # the request is now a person's: a human task, and the consumer is told
+            task = opened_attrs(
+                escalation.to,
+                f"{target_ref} missed the SLA of contract/{contract.name} for {self.name}",
+                f"sla:{s.cfg.trace_id}:{span}",
+                severity="high",
+                detail={**esc, "consumer": self.name, "provider": target_ref},
+            )
+            self._event(
+                "task_opened", parent=span, operation=escalation.to, status="open", attrs=task
+            )
+            raise Escalated(
+                f"{target_ref} missed the SLA of contract/{contract.name}: "
+                + "; ".join(escalation.reasons)
+                + f"; escalated to {escalation.to} ({task['task_id']})",
+                to=escalation.to,
+                contract=contract.name,
+                reasons=escalation.reasons,
+                output=res.output if res.ok else None,
+            )
         if not res.ok:
             raise ToolError(
                 f"{target_ref} did not answer: {res.error or res.status}",

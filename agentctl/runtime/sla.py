@@ -79,3 +79,25 @@ def sla_check(
                     f"{wanted:g} (missing: {', '.join(missing)})"
                 )
     return SlaResult(bool(reasons), reasons, coverage, complete, window)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What a breach does when the contract's `on_breach.escalate` names a role: the
+    consumer is told the request escalated (`ctx.ask` raises `Escalated`, carrying the
+    provider's answer) and a human task is opened for the role."""
+
+    to: str  # role/NAME
+    contract: str
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"to": self.to, "contract": self.contract, "reasons": self.reasons}
+
+
+def on_breach(contract: ContractDoc, result: SlaResult) -> Escalation | None:
+    """The escalation a response's SLA result calls for, or None (met, or no `escalate`)."""
+    role = contract.spec.on_breach.escalate
+    if not result.missed or role is None:
+        return None
+    return Escalation(role, contract.metadata.name, list(result.reasons))

@@ -6,4 +6,7 @@ process that feeds the queued events to a consumer (the worker that decides and 
 - metrics.py: the counters `/metrics` shows (the worker increments its own there)
 - http.py: the HTTP intake (stdlib server, HMAC or bearer auth, size limits)
 - server.py: the process: intake + queue + consumer, signals, shutdown
+- worker.py: the consumer: queued events → the engine → policy_decision events → actions
+- actions.py: actions at most once (journaled intents), notify webhooks
+- tasks.py: human tasks (ledger events); schedule.py: cron firings; drift.py: drift events
 """

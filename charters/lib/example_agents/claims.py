@@ -55,6 +55,15 @@ def intake(task: dict[str, Any], ctx: Any) -> dict[str, Any]:
                     for k in ("member_id", "policy_number", "service_date", "procedure_codes")
                 },
             )
+        except ctx.Escalated as exc:
+            # the eligibility answer missed the contract's SLA and the contract escalates:
+            # a person decides, whatever the late (or incomplete) answer said
+            elig = {}
+            decision, payable = "pend", None
+            reason = (
+                f"Pended for a human adjuster: the eligibility answer missed its SLA "
+                f"({'; '.join(exc.reasons)})."
+            )
         except (ctx.ToolError, ctx.Denied) as exc:
             elig = {}
             decision, payable = "pend", None

@@ -1,0 +1,249 @@
+"""The worker: queued events in seq order → the engine (as `simulate` runs it) → ledger →
+actions. What `agentctl serve` runs behind its intake (the consumer protocol of
+agentctl/serve/server.py: start, step, tick, close).
+
+Determinism. Each queued event becomes the same `Event` a JSONL line does (`parse_line`,
+the simulator's own parser) and goes through the same `Engine`, so the same events give
+the same decisions, byte for byte. Each decision is one `policy_decision` ledger event
+whose output is `Decision.to_dict()` and whose `decision_id` is the policy and the event's
+queue seq (`actions.decision_id`).
+
+Restarts. Engine state (`for:` holds, cooldowns, keys, bounds, budgets) is never saved:
+`start` replays every event the queue marks processed through a fresh engine without
+acting and checks that each decision equals the one in the ledger (same id, same payload
+hash). A decision already in the ledger is not written again; an action already journaled
+is not run again (agentctl/serve/actions.py). So after a SIGKILL anywhere, the restarted
+worker decides the rest as an uninterrupted one would, and no action runs twice.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from agentctl.engine import Decision, Engine, Event, build, parse_line
+from agentctl.errors import FindingsError
+from agentctl.ledger import Ledger
+from agentctl.ledger.record import LedgerEvent, encode_json, format_ts, redact_bytes
+from agentctl.model.index import Workspace
+from agentctl.serve import actions, schedule
+from agentctl.serve.actions import decision_id, ids
+
+BATCH = 256  # queued events read at a time during the replay
+
+
+class Queued(Protocol):
+    seq: int
+    source: str
+    id: str
+    type: str
+    time: str | None
+    data: Any
+
+
+class QueueLike(Protocol):
+    """What the worker needs of serve's durable queue (agentctl/serve/queue.py)."""
+
+    def after(self, seq: int, limit: int) -> list[Any]: ...
+    def mark(self, seq: int) -> None: ...
+    def put(self, events: list[dict[str, Any]]) -> list[Any]: ...
+    def processed(self) -> int: ...
+
+
+def event_line(q: Any) -> dict[str, Any]:
+    """A queued CloudEvent as the engine's event object: `type`, `ts` (the CloudEvents
+    `time`, else when it was received), `data`, and its `id` and `source`."""
+    ts = q.time or q.received_at
+    return {"ts": ts, "type": q.type, "data": q.data, "id": q.id, "source": q.source}
+
+
+def to_event(q: Any) -> Event | Any:
+    """The engine's Event for a queued event (or the Finding parse_line makes of it)."""
+    return parse_line(orjson.dumps(event_line(q)), q.seq, "queue")
+
+
+def payload_hash(value: Any) -> str:
+    """The hash the ledger gives a payload (store._payload): to compare without reading."""
+    return hashlib.sha256(redact_bytes(encode_json(value))).hexdigest()
+
+
+@dataclass
+class Stats:
+    """What the worker counts, for /metrics and the tests."""
+
+    decisions: dict[str, int] = field(default_factory=dict)  # by outcome label
+    replayed: int = 0
+    mismatched: list[str] = field(default_factory=list)  # decision ids that differ on replay
+    skipped: int = 0  # events the engine cannot take (a finding), and so not decided
+    actions_run: int = 0
+
+
+class Worker:
+    """One consumer of the queue. `now` is the shell's clock (ledger timestamps, runs)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        root: Path,
+        queue: QueueLike,
+        ledger: Ledger,
+        *,
+        now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC),
+        environ: Mapping[str, str] | None = None,
+        log: Callable[[str], None] = lambda _m: None,
+        act: bool = True,
+    ) -> None:
+        self.ws, self.root, self.queue, self.ledger = ws, root, queue, ledger
+        self.now, self.log, self.act = now, log, act
+        self.writer = ledger.writer(batch=500, max_delay_s=3600.0)
+        self.ctx = actions.Context(ws, root, ledger, self.writer, now, dict(environ or {}), log)
+        self.stats = Stats()
+        self.cursor = 0
+        self.newest = float("-inf")
+        self.recorded: dict[str, str] = {}  # decision id → payload hash, from the ledger
+        self.schedules = schedule.of_workspace(ws.policies)
+        self.last_fired: dict[str, float] = {}
+        self.engine = self._engine()
+        self.versions = {r.name: r.digest for r in ws.policies}
+
+    def _engine(self) -> Engine:
+        engine, findings = build(self.ws)
+        if findings:
+            raise FindingsError(
+                f"{len(findings)} policy expression(s) cannot run",
+                findings,
+                hint="'agentctl lint' reports the same; fix them first",
+            )
+        return engine
+
+    # --- the consumer protocol --------------------------------------------------------
+
+    def start(self) -> None:
+        """Load what the ledger holds, then rebuild the engine's state by replaying the
+        processed events (checking each decision against the ledger's)."""
+        self.recorded = _recorded(self.ledger)
+        self.ctx.done = actions.load_done(self.ledger)
+        upto = self.queue.processed()
+        while self.cursor < upto:
+            batch = self.queue.after(self.cursor, min(BATCH, upto - self.cursor))
+            if not batch:
+                break
+            for q in batch:
+                if q.seq > upto:
+                    break
+                for did, d in self._decide(q):
+                    self.stats.replayed += 1
+                    if self.recorded.get(did) != payload_hash(d.to_dict()):
+                        self.stats.mismatched.append(did)
+                self.cursor = q.seq
+        if self.stats.mismatched:
+            self.log(
+                f"{len(self.stats.mismatched)} decision(s) replayed differently from the "
+                f"ledger (the policies changed?), first {self.stats.mismatched[0]}"
+            )
+
+    def step(self, max_events: int = 64) -> int:
+        """Decide and act on up to `max_events` queued events; how many were taken."""
+        batch = self.queue.after(self.cursor, max_events)
+        for q in batch:
+            for did, d in self._decide(q):
+                self._record(q, did, d)
+                if self.act:
+                    self._act(did, d)
+            self.cursor = q.seq
+        if batch:
+            self.writer.flush()
+            self.queue.mark(self.cursor)
+        self.stats.actions_run = self.ctx.ran
+        return len(batch)
+
+    def tick(self, now: _dt.datetime) -> None:
+        """Time passes: queue the schedules' firings that are due."""
+        due = schedule.due(
+            self.schedules, self.ws.settings.defaults.timezone, self.last_fired, now.timestamp()
+        )
+        if due:
+            self.queue.put(due)
+
+    def close(self) -> None:
+        self.writer.flush()
+
+    # --- one event --------------------------------------------------------------------
+
+    def _decide(self, q: Any) -> list[tuple[str, Decision]]:
+        ev = to_event(q)
+        if not isinstance(ev, Event):
+            self.stats.skipped += 1
+            self.log(f"event {q.seq} ({q.source} {q.id}) not decided: {ev.message}")
+            return []
+        if ev.type.startswith(schedule.PREFIX):
+            name = ev.type[len(schedule.PREFIX) :]
+            self.last_fired[name] = max(self.last_fired.get(name, ev.ts), ev.ts)
+        # the queue is in arrival order; an event stamped earlier than one already decided
+        # is decided at that later time (the engine's clock never runs backwards)
+        if ev.ts < self.newest:
+            ev.ts = self.newest
+        self.newest = ev.ts
+        out = [(decision_id(d.policy, q.seq), d) for d in self.engine.feed(ev)]
+        for _did, d in out:
+            self.stats.decisions[d.label] = self.stats.decisions.get(d.label, 0) + 1
+        return out
+
+    def _record(self, q: Any, did: str, d: Decision) -> None:
+        out = d.to_dict()
+        digest = payload_hash(out)
+        have = self.recorded.get(did)
+        if have is not None:
+            if have != digest:
+                self.stats.mismatched.append(did)
+            return
+        trace, span = ids(did)
+        self.writer.add(
+            LedgerEvent(
+                kind="policy_decision",
+                trace_id=trace,
+                span_id=span,
+                parent_span_id=None,
+                ts=format_ts(self.now()),
+                principal=f"policy/{d.policy}",
+                principal_version=self.versions.get(d.policy, ""),
+                operation=d.event_type,
+                status=d.label,
+                input=event_line(q),
+                output=out,
+                cost_usd=float(d.cost_usd or 0) if d.outcome in ("fired",) else 0.0,
+                attrs={
+                    "decision_id": did,
+                    "queue_seq": q.seq,
+                    "event_id": q.id,
+                    "event_source": q.source,
+                    "outcome": d.outcome,
+                    "key": d.key,
+                },
+            )
+        )
+        self.recorded[did] = digest
+
+    def _act(self, did: str, d: Decision) -> None:
+        if d.outcome == "fired":
+            for i, a in enumerate(d.actions):
+                actions.run_action(self.ctx, d, did, i, a)
+        elif d.outcome in ("needs_approval", "escalated"):
+            # escalations and incidents tell people at once; what spends waits for approval
+            for i, a in enumerate(d.actions):
+                if a.type != "invoke":
+                    actions.run_action(self.ctx, d, did, i, a)
+
+
+def _recorded(ledger: Ledger) -> dict[str, str]:
+    rows = ledger.conn.execute(
+        "SELECT json_extract(attrs, '$.decision_id'), output_hash FROM events "
+        "WHERE kind = 'policy_decision'"
+    )
+    return {str(did): str(h) for did, h in rows if did is not None}
