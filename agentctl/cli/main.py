@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "resume": "agentctl.cli.pause:resume",
     "status": "agentctl.cli.status",
     "serve": "agentctl.cli.serve",
+    "tasks": "agentctl.cli.tasks",
 }
 
 INTERNAL_ERROR = 3

@@ -90,6 +90,10 @@ RENDERERS: dict[str, dict[str, str]] = {
         "text": "agentctl.render.topics:init_text",
         "json": "agentctl.render.topics:init_json",
     },
+    "tasks": {
+        "text": "agentctl.render.tasks:render_text",
+        "json": "agentctl.render.tasks:render_json",
+    },
     "ledger-verify": {
         "text": "agentctl.render.ledger_formats:verify_text",
         "json": "agentctl.render.ledger_formats:verify_json",

@@ -70,7 +70,20 @@ def _json_cases(cli: Any, tmp_path: Path) -> dict[str, list[str]]:
         "pause": ["pause", "reply-writer", "--reason", "test", "--by", "ana", *w],
         "resume": ["resume", "reply-writer", "--reason", "test", "--by", "ana", *w],
         "status": ["status", *w],
+        "tasks close": ["tasks", "close", _a_task(ws), "--reason", "test", "--by", "t", *w],
     }
+
+
+def _a_task(ws: Path) -> str:
+    """An open human task in the workspace's ledger (agentctl/serve/tasks.py)."""
+    from agentctl.ledger import Ledger
+    from agentctl.ledger.location import ledger_path
+    from agentctl.serve.tasks import opened_attrs, opened_event
+
+    attrs = opened_attrs("role/ops", "a task to close", "test")
+    with Ledger.open(ledger_path(ws)) as led:
+        led.append([opened_event(attrs, principal="test", ts="2026-11-25T10:00:00.000000Z")])
+    return str(attrs["task_id"])
 
 
 def test_every_command_json_has_the_envelope(cli: Any, tmp_path: Path) -> None:
