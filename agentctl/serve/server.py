@@ -98,8 +98,11 @@ class MarkOnly:
 
 
 # name → "module:factory". serve-act's worker registers here and becomes the default.
-CONSUMERS: dict[str, str] = {"mark-only": "agentctl.serve.server:MarkOnly"}
-DEFAULT_CONSUMER = "mark-only"
+CONSUMERS: dict[str, str] = {
+    "mark-only": "agentctl.serve.server:MarkOnly",
+    "worker": "agentctl.serve.worker:from_context",
+}
+DEFAULT_CONSUMER = "worker"
 
 FEED_BATCH = 500  # --events lines stored per synced commit
 IDLE_TICK_S = 1.0  # how often an idle worker's consumer sees time pass (tick)

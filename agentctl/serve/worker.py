@@ -23,48 +23,38 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from agentctl.engine import Decision, Engine, Event, build, parse_line
 from agentctl.errors import FindingsError
+from agentctl.findings import Finding
 from agentctl.ledger import Ledger
 from agentctl.ledger.record import LedgerEvent, encode_json, format_ts, redact_bytes
 from agentctl.model.index import Workspace
 from agentctl.serve import actions, schedule
 from agentctl.serve.actions import decision_id, ids
+from agentctl.serve.cloudevents import CloudEvent, parse_event
+from agentctl.serve.metrics import Metrics
+from agentctl.serve.queue import Queue, Queued
+
+if TYPE_CHECKING:
+    from agentctl.serve.server import ServeContext
 
 BATCH = 256  # queued events read at a time during the replay
 
 
-class Queued(Protocol):
-    seq: int
-    source: str
-    id: str
-    type: str
-    time: str | None
-    data: Any
+def event_line(q: Queued) -> dict[str, Any]:
+    """A queued CloudEvent as the engine's event object (the shape of a simulator JSONL
+    line): `ts` (the CloudEvents `time`, else when it was received), `type`, `data`, and
+    `id`, `source` and the other attributes as `event.<name>`."""
+    return {**q.extra, "id": q.id, "source": q.source, "type": q.type, "ts": q.time, "data": q.data}
 
 
-class QueueLike(Protocol):
-    """What the worker needs of serve's durable queue (agentctl/serve/queue.py)."""
-
-    def after(self, seq: int, limit: int) -> list[Any]: ...
-    def mark(self, seq: int) -> None: ...
-    def put(self, events: list[dict[str, Any]]) -> list[Any]: ...
-    def processed(self) -> int: ...
-
-
-def event_line(q: Any) -> dict[str, Any]:
-    """A queued CloudEvent as the engine's event object: `type`, `ts` (the CloudEvents
-    `time`, else when it was received), `data`, and its `id` and `source`."""
-    ts = q.time or q.received_at
-    return {"ts": ts, "type": q.type, "data": q.data, "id": q.id, "source": q.source}
-
-
-def to_event(q: Any) -> Event | Any:
-    """The engine's Event for a queued event (or the Finding parse_line makes of it)."""
+def to_event(q: Queued) -> Event | Finding:
+    """The engine's Event for a queued event: through `parse_line`, the simulator's own
+    parser (its checks, its number handling), so live and simulated events are one thing."""
     return parse_line(orjson.dumps(event_line(q)), q.seq, "queue")
 
 
@@ -91,16 +81,19 @@ class Worker:
         self,
         ws: Workspace,
         root: Path,
-        queue: QueueLike,
+        queue: Queue,
         ledger: Ledger,
         *,
         now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC),
         environ: Mapping[str, str] | None = None,
         log: Callable[[str], None] = lambda _m: None,
+        metrics: Metrics | None = None,
         act: bool = True,
     ) -> None:
         self.ws, self.root, self.queue, self.ledger = ws, root, queue, ledger
         self.now, self.log, self.act = now, log, act
+        self.metrics = metrics or Metrics()
+        self.owns_ledger = False
         self.writer = ledger.writer(batch=500, max_delay_s=3600.0)
         self.ctx = actions.Context(ws, root, ledger, self.writer, now, dict(environ or {}), log)
         self.stats = Stats()
@@ -151,28 +144,34 @@ class Worker:
     def step(self, max_events: int = 64) -> int:
         """Decide and act on up to `max_events` queued events; how many were taken."""
         batch = self.queue.after(self.cursor, max_events)
+        ran = self.ctx.ran
         for q in batch:
             for did, d in self._decide(q):
                 self._record(q, did, d)
+                self.metrics.inc("agentctl_decisions_total", outcome=d.label)
                 if self.act:
                     self._act(did, d)
             self.cursor = q.seq
         if batch:
             self.writer.flush()
             self.queue.mark(self.cursor)
+            self.metrics.inc("agentctl_events_processed_total", len(batch))
         self.stats.actions_run = self.ctx.ran
+        if self.ctx.ran > ran:
+            self.metrics.inc("agentctl_actions_total", self.ctx.ran - ran)
         return len(batch)
 
-    def tick(self, now: _dt.datetime) -> None:
-        """Time passes: queue the schedules' firings that are due."""
-        due = schedule.due(
-            self.schedules, self.ws.settings.defaults.timezone, self.last_fired, now.timestamp()
-        )
+    def tick(self, now: float) -> None:
+        """Time passes (epoch seconds): queue the schedules' firings that are due."""
+        due = schedule.due(self.schedules, self.ws.settings.defaults.timezone, self.last_fired, now)
         if due:
-            self.queue.put(due)
+            events = [e for e in (parse_event(x) for x in due) if isinstance(e, CloudEvent)]
+            self.queue.put(events, format_ts_s(now))
 
     def close(self) -> None:
         self.writer.flush()
+        if self.owns_ledger:
+            self.ledger.close()
 
     # --- one event --------------------------------------------------------------------
 
@@ -239,6 +238,37 @@ class Worker:
             for i, a in enumerate(d.actions):
                 if a.type != "invoke":
                     actions.run_action(self.ctx, d, did, i, a)
+
+
+def format_ts_s(now: float) -> str:
+    """Epoch seconds as the queue's received_at (RFC 3339)."""
+    from agentctl.engine import format_ts as fmt
+
+    return fmt(now)
+
+
+def from_context(ctx: ServeContext) -> Worker:
+    """The consumer `agentctl serve` runs (serve/server.py CONSUMERS): the workspace at
+    ctx.root, the ledger beside the queue, the shell's clock."""
+    import os
+    import sys
+
+    from agentctl.workspace.loader import load_workspace
+
+    ws = load_workspace(ctx.root).workspace
+
+    def now() -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(ctx.clock(), _dt.UTC)
+
+    def log(msg: str) -> None:
+        sys.stderr.write(orjson.dumps({"msg": msg, "component": "worker"}).decode() + "\n")
+
+    led = Ledger.open(ctx.ledger)
+    w = Worker(
+        ws, ctx.root, ctx.queue, led, now=now, environ=os.environ, log=log, metrics=ctx.metrics
+    )
+    w.owns_ledger = True
+    return w
 
 
 def _recorded(ledger: Ledger) -> dict[str, str]:
