@@ -160,6 +160,13 @@ def _event(
     )
 
 
+def outcome_event(
+    ctx: Context, d: Decision, did: str, status: str, attrs: dict[str, Any], target: str
+) -> LedgerEvent:
+    """The `action` event that records what became of an action (or why it never ran)."""
+    return _event(ctx, "action", d, did, status, attrs, operation=target)
+
+
 def run_action(ctx: Context, d: Decision, did: str, index: int, a: PlannedAction) -> Outcome:
     """Run one planned action of decision `did` at most once (see the module docstring)."""
     key = f"{did}#{index}"
@@ -171,7 +178,7 @@ def run_action(ctx: Context, d: Decision, did: str, index: int, a: PlannedAction
         # interrupted between its intent and its outcome: it may have happened; a person
         # decides (never a blind re-run)
         attrs = tasks.opened_attrs(
-            _owner(ctx.ws, d.policy),
+            owner(ctx.ws, d.policy),
             f"action {a.type} {a.target} of {did} was interrupted: check whether it ran",
             f"interrupted:{key}",
             severity="high",
@@ -205,7 +212,7 @@ def run_action(ctx: Context, d: Decision, did: str, index: int, a: PlannedAction
     return out
 
 
-def _owner(ws: Workspace, policy: str) -> str:
+def owner(ws: Workspace, policy: str) -> str:
     res = ws.get(f"policy/{policy}")
     owner = res.doc.metadata.owner if res is not None else None
     return owner or "role/unknown"
@@ -221,7 +228,7 @@ def _execute(ctx: Context, d: Decision, did: str, index: int, a: PlannedAction) 
         title = (spec_action.message if spec_action else None) or d.reason
         severity = "medium"
     else:  # incident
-        role = _owner(ctx.ws, d.policy)
+        role = owner(ctx.ws, d.policy)
         inc = spec_action.incident if spec_action else None
         title = inc.title if inc else a.target
         severity = inc.severity if inc else "medium"

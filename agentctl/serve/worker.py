@@ -33,7 +33,7 @@ from agentctl.findings import Finding
 from agentctl.ledger import Ledger
 from agentctl.ledger.record import LedgerEvent, encode_json, format_ts, redact_bytes
 from agentctl.model.index import Workspace
-from agentctl.serve import actions, schedule
+from agentctl.serve import actions, gate, schedule
 from agentctl.serve.actions import decision_id, ids
 from agentctl.serve.cloudevents import CloudEvent, parse_event
 from agentctl.serve.metrics import Metrics
@@ -42,7 +42,8 @@ from agentctl.serve.queue import Queue, Queued
 if TYPE_CHECKING:
     from agentctl.serve.server import ServeContext
 
-BATCH = 256  # queued events read at a time during the replay
+BATCH = 256
+_WAITS = ("needs_approval", "escalated")  # queued events read at a time during the replay
 
 
 def event_line(q: Queued) -> dict[str, Any]:
@@ -89,6 +90,7 @@ class Worker:
         log: Callable[[str], None] = lambda _m: None,
         metrics: Metrics | None = None,
         act: bool = True,
+        approval_ttl_s: float = gate.APPROVAL_TTL_S,
     ) -> None:
         self.ws, self.root, self.queue, self.ledger = ws, root, queue, ledger
         self.now, self.log, self.act = now, log, act
@@ -104,6 +106,7 @@ class Worker:
         self.last_fired: dict[str, float] = {}
         self.engine = self._engine()
         self.versions = {r.name: r.digest for r in ws.policies}
+        self.gate = gate.Gate(self.ctx, self.metrics, approval_ttl_s)
 
     def _engine(self) -> Engine:
         engine, findings = build(self.ws)
@@ -134,6 +137,8 @@ class Worker:
                     self.stats.replayed += 1
                     if self.recorded.get(did) != payload_hash(d.to_dict()):
                         self.stats.mismatched.append(did)
+                    elif self.act and d.approvals and d.outcome in _WAITS:
+                        self.gate.open(did, d)  # still waiting for people: wait again
                 self.cursor = q.seq
         if self.stats.mismatched:
             self.log(
@@ -162,7 +167,14 @@ class Worker:
         return len(batch)
 
     def tick(self, now: float) -> None:
-        """Time passes (epoch seconds): queue the schedules' firings that are due."""
+        """Time passes (epoch seconds): approvals answered or expired are resolved, and the
+        schedules' firings that are due are queued."""
+        if self.act:
+            ran = self.ctx.ran
+            self.gate.tick()
+            if self.ctx.ran > ran:
+                self.metrics.inc("agentctl_actions_total", self.ctx.ran - ran)
+            self.stats.actions_run = self.ctx.ran
         due = schedule.due(self.schedules, self.ws.settings.defaults.timezone, self.last_fired, now)
         if due:
             events = [e for e in (parse_event(x) for x in due) if isinstance(e, CloudEvent)]
@@ -233,11 +245,13 @@ class Worker:
         if d.outcome == "fired":
             for i, a in enumerate(d.actions):
                 actions.run_action(self.ctx, d, did, i, a)
-        elif d.outcome in ("needs_approval", "escalated"):
+        elif d.outcome in _WAITS:
             # escalations and incidents tell people at once; what spends waits for approval
             for i, a in enumerate(d.actions):
                 if a.type != "invoke":
                     actions.run_action(self.ctx, d, did, i, a)
+            if d.approvals:
+                self.gate.open(did, d)
 
 
 def format_ts_s(now: float) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +56,138 @@ def decisions(led: Ledger) -> list[tuple[str, bytes]]:
 
 def open_queue(tmp: Path) -> Queue:
     return Queue.open(tmp / "queue.db")
+
+
+ACT_WS = """\
+apiVersion: agentctl/v1
+kind: Workspace
+metadata: {name: acting}
+spec:
+  python_path: [lib]
+  ledger: ledger.db
+---
+apiVersion: agentctl/v1
+kind: Role
+metadata: {name: ops}
+spec:
+  members: [ana@example.com]
+  approves: {max_usd: 1000}
+  reports_to: role/boss
+---
+apiVersion: agentctl/v1
+kind: Role
+metadata: {name: boss}
+spec:
+  members: [bo@example.com]
+  approves: {max_usd: 100000}
+---
+apiVersion: agentctl/v1
+kind: Charter
+metadata: {name: act, owner: role/ops}
+spec:
+  scope: appends the order to marks.log (the test's proof that an action ran, and how often)
+  runtime: {python: "ACTS:act"}
+  budget:
+    per_run: {usd: 0.5}
+---
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: order-small, owner: role/ops}
+spec:
+  on: [order.placed]
+  condition: event.data.amount < 100
+  actions:
+    - invoke: charter/act
+      input: {order: event.data.order}
+---
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: order-large, owner: role/ops}
+spec:
+  on: [order.placed]
+  condition: event.data.amount >= 100
+  actions:
+    - invoke: charter/act
+      input: {order: event.data.order}
+      value_usd: event.data.amount
+  approvals:
+    - when: plan.value_usd >= 100
+      require: role/ops
+---
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: order-failed, owner: role/ops}
+spec:
+  on: [order.failed]
+  condition: "true"
+  actions:
+    - escalate: role/ops
+      message: an order failed
+    - incident: {title: orders are failing, severity: high}
+"""
+
+ACTS = """\
+from pathlib import Path
+
+MARKS = Path(__file__).resolve().parent.parent / "marks.log"
+
+
+def act(task, ctx):
+    with MARKS.open("a") as fh:
+        fh.write(task["order"] + "\\n")
+    return {"done": task["order"]}
+"""
+
+
+def acting_ws(root: Path, extra: str = "") -> Path:
+    """A workspace whose one charter appends each order it runs for to marks.log."""
+    (root / "lib").mkdir(parents=True, exist_ok=True)
+    # a module name of its own: in-process runtimes keep imported modules, and each test's
+    # agent must write to its own marks.log
+    module = "acts_" + hashlib.sha256(str(root).encode()).hexdigest()[:10]
+    (root / "lib" / f"{module}.py").write_text(ACTS)
+    head, rest = ACT_WS.replace("ACTS:", module + ":").split("---\n", 1)
+    (root / "agentctl.yaml").write_text(head + extra)
+    (root / "res.yaml").write_text(rest)
+    return root
+
+
+def marks(root: Path) -> list[str]:
+    path = root / "marks.log"
+    return path.read_text().split() if path.is_file() else []
+
+
+def order(n: int, amount: float, kind: str = "order.placed") -> CloudEvent:
+    return CloudEvent(
+        "shop", f"o-{n}", kind, f"2026-11-25T09:{n:02d}:00Z", {"order": f"O-{n}", "amount": amount}
+    )
+
+
+class Hook:
+    """A webhook receiver: answers each POST with the next status of `statuses`."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.got.append((dict(self.headers), body))
+                status = hook.statuses[min(len(hook.got), len(hook.statuses)) - 1]
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

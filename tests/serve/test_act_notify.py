@@ -9,13 +9,12 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from act_helpers import Hook
 
 from agentctl.ledger import Ledger
 from agentctl.ledger.verify import verify
@@ -24,36 +23,6 @@ from agentctl.model.kinds import Notify
 from agentctl.serve import actions
 
 SECRET = "s3cret-for-tests"
-
-
-class Hook:
-    """A webhook receiver: answers each POST with the next status of `statuses`."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.got: list[tuple[dict[str, str], bytes]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.got.append((dict(self.headers), body))
-                status = hook.statuses[min(len(hook.got), len(hook.statuses)) - 1]
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
