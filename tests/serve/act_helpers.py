@@ -191,3 +191,40 @@ class Hook:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+BURST = """\
+---
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: order-burst, owner: role/ops}
+spec:
+  on: [order.placed]
+  condition: "true"
+  key: event.data.customer
+  for: 2m
+  cooldown: 10m
+  actions:
+    - escalate: role/ops
+      message: a customer is ordering in bursts
+"""
+
+
+def replay_lines(n: int) -> list[dict[str, Any]]:
+    """A small stream that needs state to decide (keys, for:, cooldown) and acts: small
+    orders invoke, failures open tasks, every 9th order waits for an approval."""
+    out = []
+    for i in range(1, n + 1):
+        kind = "order.failed" if i % 7 == 0 else "order.placed"
+        amount = 250.0 if i % 9 == 0 else 20.0
+        out.append(
+            {
+                "specversion": "1.0",
+                "id": f"o-{i}",
+                "source": "shop",
+                "type": kind,
+                "time": f"2026-11-25T{8 + i // 60:02d}:{i % 60:02d}:00Z",
+                "data": {"order": f"O-{i}", "amount": amount, "customer": f"C{i % 3}"},
+            }
+        )
+    return out
