@@ -315,11 +315,54 @@ def support(rng: random.Random) -> None:
     write("support.jsonl.gz", events)
 
 
+# --- drift ---------------------------------------------------------------------------
+
+
+def drift(rng: random.Random) -> None:
+    """What `agentctl serve` measures each hour (agentctl/serve/drift.py): claims-intake's
+    success rate per version. Version 2 ships on day 2 at 00:00 and is fine for six hours;
+    from 06:00 it fails one claim in five: the charter-success-drop policy holds 2h, opens
+    an incident at 08:00, then keeps quiet for its 24h cooldown."""
+    events: list[tuple[datetime, int, dict[str, object]]] = []
+    v1, v2 = "3f1c9a7e5b2d4c6a", "8e2b6d0f4a1c3e5b"
+    for h in range(48):
+        end = at(1, 0) + timedelta(hours=h)
+        version = v1 if h < 24 else v2
+        runs = rng.randint(30, 50)
+        rate = 0.97 if h < 30 else 0.8
+        ok = round(runs * rate)
+        events.append(
+            (
+                end,
+                h,
+                {
+                    "type": "agentctl.drift",
+                    "data": {
+                        "charter": "claims-intake",
+                        "version": version,
+                        "window_s": 3600,
+                        "since": ts(end - timedelta(hours=1)),
+                        "until": ts(end),
+                        "runs": runs,
+                        "success_rate": round(ok / runs, 6),
+                        "cost_usd": round(runs * 0.21, 2),
+                        "cost_per_action": 0.07,
+                        "sla_misses": 0,
+                        "denials": 0,
+                        "escalations": 0,
+                    },
+                },
+            )
+        )
+    write("drift.jsonl.gz", events)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     retail(random.Random(20260302))
     claims(random.Random(20260303))
     support(random.Random(20260304))
+    drift(random.Random(20260305))
 
 
 if __name__ == "__main__":

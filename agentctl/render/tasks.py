@@ -24,6 +24,6 @@ def render_text(tasks: list[Any], *, color: bool = False, **_: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(tasks: list[Any], **_: Any) -> str:
+def render_json(tasks: list[Any], *, color: bool = False, **_: Any) -> str:
     doc = envelope({"tasks": [t.to_dict() for t in tasks]})
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"

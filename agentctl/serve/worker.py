@@ -33,7 +33,7 @@ from agentctl.findings import Finding
 from agentctl.ledger import Ledger
 from agentctl.ledger.record import LedgerEvent, encode_json, format_ts, redact_bytes
 from agentctl.model.index import Workspace
-from agentctl.serve import actions, gate, schedule
+from agentctl.serve import actions, drift, gate, schedule
 from agentctl.serve.actions import decision_id, ids
 from agentctl.serve.cloudevents import CloudEvent, parse_event
 from agentctl.serve.metrics import Metrics
@@ -104,6 +104,8 @@ class Worker:
         self.recorded: dict[str, str] = {}  # decision id → payload hash, from the ledger
         self.schedules = schedule.of_workspace(ws.policies)
         self.last_fired: dict[str, float] = {}
+        self.drift_end: float | None = None  # the last drift window queued
+        self.drift_window_s = drift.WINDOW_S
         self.engine = self._engine()
         self.versions = {r.name: r.digest for r in ws.policies}
         self.gate = gate.Gate(self.ctx, self.metrics, approval_ttl_s)
@@ -176,6 +178,9 @@ class Worker:
                 self.metrics.inc("agentctl_actions_total", self.ctx.ran - ran)
             self.stats.actions_run = self.ctx.ran
         due = schedule.due(self.schedules, self.ws.settings.defaults.timezone, self.last_fired, now)
+        self.writer.flush()  # the window's measurements include everything decided so far
+        measured, self.drift_end = drift.due(self.ledger, self.drift_end, now, self.drift_window_s)
+        due += measured
         if due:
             events = [e for e in (parse_event(x) for x in due) if isinstance(e, CloudEvent)]
             self.queue.put(events, format_ts_s(now))
@@ -193,6 +198,8 @@ class Worker:
             self.stats.skipped += 1
             self.log(f"event {q.seq} ({q.source} {q.id}) not decided: {ev.message}")
             return []
+        if ev.type == drift.TYPE:
+            self.drift_end = max(self.drift_end or ev.ts, ev.ts)
         if ev.type.startswith(schedule.PREFIX):
             name = ev.type[len(schedule.PREFIX) :]
             self.last_fired[name] = max(self.last_fired.get(name, ev.ts), ev.ts)

@@ -133,6 +133,8 @@ MARKS = Path(__file__).resolve().parent.parent / "marks.log"
 
 
 def act(task, ctx):
+    if task["order"].startswith("BAD"):
+        raise RuntimeError("a broken order")
     with MARKS.open("a") as fh:
         fh.write(task["order"] + "\\n")
     return {"done": task["order"]}
@@ -157,9 +159,13 @@ def marks(root: Path) -> list[str]:
     return path.read_text().split() if path.is_file() else []
 
 
-def order(n: int, amount: float, kind: str = "order.placed") -> CloudEvent:
+def order(n: int, amount: float, kind: str = "order.placed", name: str = "O") -> CloudEvent:
     return CloudEvent(
-        "shop", f"o-{n}", kind, f"2026-11-25T09:{n:02d}:00Z", {"order": f"O-{n}", "amount": amount}
+        "shop",
+        f"o-{n}",
+        kind,
+        f"2026-11-25T09:{n:02d}:00Z",
+        {"order": f"{name}-{n}", "amount": amount},
     )
 
 
@@ -228,3 +234,17 @@ def replay_lines(n: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+DRIFT = """\
+---
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: act-drift, owner: role/ops}
+spec:
+  on: [agentctl.drift]
+  condition: event.data.charter == 'act' && event.data.success_rate < 0.9
+  actions:
+    - escalate: role/ops
+      message: charter/act is failing more than it did
+"""

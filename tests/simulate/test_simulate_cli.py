@@ -201,7 +201,7 @@ def test_examples_through_the_installed_command() -> None:
         env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "HOME": "/nonexistent"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 scenarios: 3 passed, 0 failed" in proc.stdout
+    assert "4 scenarios: 4 passed, 0 failed" in proc.stdout
     assert proc.stderr == ""  # no progress bar when stderr is not a terminal
 
 
