@@ -3,11 +3,18 @@ queued events with deterministic ids."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from act_helpers import acting_ws, marks, open_queue
+
 from agentctl.engine import format_ts, parse_ts
+from agentctl.ledger import Ledger
 from agentctl.serve.schedule import MAX_CATCH_UP, Schedule, cloudevent, due, firings, problem
+from agentctl.serve.worker import Worker
+from agentctl.workspace.loader import load_workspace
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -96,3 +103,46 @@ def test_problem_names_a_bad_expression() -> None:
         == "'30 2 * *' is not a 5-field cron expression (minute hour day month weekday)"
     )
     assert problem("61 2 * * *") == "'61 2 * * *': Bad minute"
+
+
+NIGHTLY = """\
+---
+apiVersion: agentctl/v1
+kind: Policy
+metadata: {name: nightly, owner: role/ops}
+spec:
+  on: [agentctl.schedule.nightly]
+  condition: "true"
+  schedule: "30 2 * * *"
+  actions:
+    - invoke: charter/act
+      input: {order: "'NIGHTLY-' + event.data.scheduled_for"}
+"""
+
+
+def test_a_schedule_fires_through_the_queue_once_across_restarts(tmp_path: Path) -> None:
+    """Berlin time, across the spring-forward night: the 03:00 firing runs once, and a
+    restarted worker ticking over the same night queues nothing twice."""
+    root = acting_ws(tmp_path / "ws")
+    text = (
+        (root / "agentctl.yaml")
+        .read_text()
+        .replace("python_path", "defaults: {timezone: Europe/Berlin}\n  python_path")
+    )
+    (root / "agentctl.yaml").write_text(text)
+    with (root / "res.yaml").open("a") as fh:
+        fh.write(NIGHTLY)
+    now = dt.datetime(2026, 3, 28, 12, 0, tzinfo=dt.UTC)
+    with open_queue(tmp_path) as q, Ledger.open(root / "ledger.db") as led:
+        w = Worker(load_workspace(root).workspace, root, q, led, now=lambda: now)
+        w.start()
+        w.tick(now.timestamp())  # starts here
+        w.tick(parse_ts("2026-03-30T12:00:00Z"))
+        assert [e.time for e in q.after(0, 10)] == ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"]
+        w.step(10)
+        again = Worker(load_workspace(root).workspace, root, q, led, now=lambda: now)
+        again.start()  # learns the last firing from the queue
+        again.tick(parse_ts("2026-03-30T12:00:00Z"))
+        assert q.last_seq() == 2
+        again.step(10)
+        assert marks(root) == ["NIGHTLY-2026-03-29T01:00:00Z", "NIGHTLY-2026-03-30T00:30:00Z"]
