@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import hmac
 import time
 import urllib.error
 import urllib.request
@@ -35,17 +34,11 @@ from agentctl.ledger.record import LedgerEvent, format_ts, new_span_id
 from agentctl.model.index import Workspace
 from agentctl.model.kinds import Notify
 from agentctl.serve import tasks
+from agentctl.serve.http import SIGNATURE_HEADER, sign  # intake's scheme, one place
 
-SIGNATURE_HEADER = "X-Agentctl-Signature"
 NOTIFY_ATTEMPTS = 3
 NOTIFY_TOTAL_S = 10.0  # all attempts together, waits included: a dead webhook never stalls
 NOTIFY_TIMEOUT_S = 3.0  # one attempt
-
-
-def sign(secret: bytes, body: bytes) -> str:
-    """The signature header's value: `sha256=` + HMAC-SHA256 of the body (as GitHub's
-    X-Hub-Signature-256 and serve's intake)."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
 def ids(decision_id: str) -> tuple[str, str]:
