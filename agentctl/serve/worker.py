@@ -235,7 +235,7 @@ class Worker:
                 status=d.label,
                 input=event_line(q),
                 output=out,
-                cost_usd=float(d.cost_usd or 0) if d.outcome in ("fired",) else 0.0,
+                # cost_usd stays 0: the estimate is in the output; the run records the real cost
                 attrs={
                     "decision_id": did,
                     "queue_seq": q.seq,
