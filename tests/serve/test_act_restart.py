@@ -1,5 +1,6 @@
 """Restart without loss or double action (issue 14): a real `agentctl serve` process is
-SIGKILLed at bounded random points of a replay and restarted; the decisions equal the
+SIGKILLed at bounded random points of a replay over HTTP and restarted (the sender sends
+the whole replay again: duplicates are stored once); the decisions equal the
 uninterrupted run's, no action runs twice, and `ledger verify` passes. Assertions hold
 however far a killed process got."""
 
@@ -13,7 +14,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,21 +32,76 @@ N = 40
 Ref = tuple[list[tuple[str, str]], list[str], int]
 
 
-def setup(root: Path) -> Path:
+def setup(root: Path) -> None:
     acting_ws(root)
     with (root / "res.yaml").open("a") as fh:
         fh.write(BURST)
-    events = root / "events.jsonl"
-    events.write_text("".join(json.dumps(e) + "\n" for e in replay_lines(N)))
-    return events
 
 
-def serve(root: Path, events: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [AGENTCTL, "serve", "-w", str(root), "--events", str(events)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+def start(root: Path) -> tuple[subprocess.Popen[str], str]:
+    """`agentctl serve` on a free loopback port; its URL (read from its first line)."""
+    log = (root / "serve.log").open("a")
+    proc = subprocess.Popen(
+        [AGENTCTL, "serve", "-w", str(root), "--listen", "127.0.0.1:0", "--insecure-no-auth"],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
     )
+    log.close()
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("listening on "), (line, (root / "serve.log").read_text())
+    return proc, line.split()[-1]
+
+
+def send(url: str, events: list[dict[str, object]]) -> None:
+    """POST the replay as a sender would (202: durably queued)."""
+    req = urllib.request.Request(
+        url + "/v1/events",
+        json.dumps(events).encode(),
+        {"Content-Type": "application/cloudevents-batch+json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status == 202
+
+
+def drained(root: Path) -> bool:
+    """Every queued event processed (the queue beside the ledger says so)."""
+    db = root / "ledger.db.queue"
+    if not db.exists():
+        return False
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            done = int(con.execute("SELECT value FROM meta WHERE key = 'processed'").fetchone()[0])
+            last = int(con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return False
+    return last == N and done >= last
+
+
+def wait_until(what: str, cond: Callable[[], bool], timeout: float = 120.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def run_to_the_end(root: Path) -> None:
+    """Start, (re)send the whole replay (duplicates are stored once), drain, SIGTERM → 0."""
+    proc, url = start(root)
+    try:
+        send(url, replay_lines(N))
+        wait_until("the queue to drain", lambda: drained(root))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0, (root / "serve.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def count(db: Path) -> int:
@@ -57,11 +115,6 @@ def count(db: Path) -> int:
             con.close()
     except sqlite3.OperationalError:
         return 0
-
-
-def finish(proc: subprocess.Popen[bytes]) -> None:
-    _, err = proc.communicate(timeout=180)
-    assert proc.returncode == 0, err.decode()
 
 
 def outcome(root: Path) -> tuple[list[tuple[str, str]], Counter[str], Counter[str]]:
@@ -107,22 +160,25 @@ def outcome(root: Path) -> tuple[list[tuple[str, str]], Counter[str], Counter[st
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Ref:
     """The uninterrupted run: its decisions, the orders it acted on, its event count."""
     root = tmp_path_factory.mktemp("reference")
-    finish(serve(root, setup(root)))
+    setup(root)
+    run_to_the_end(root)
     decisions, per_key, _ = outcome(root)
     assert set(per_key.values()) == {1} and len(decisions) > N
     return decisions, marks(root), count(root / "ledger.db")
 
 
 def run_with_kill(root: Path, rng: random.Random, total: int) -> None:
-    events = setup(root)
-    proc = serve(root, events)
+    setup(root)
+    proc, url = start(root)
+    send(url, replay_lines(N))
     at = rng.randint(1, total)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and count(root / "ledger.db") < at and time.monotonic() < deadline:
+    # a kill point, not a measure: at least `at` ledger events, or all done, or a deadline
+    end = time.monotonic() + 60
+    while count(root / "ledger.db") < at and not drained(root) and time.monotonic() < end:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    finish(serve(root, events))  # the same input again: duplicates are accepted once
+    run_to_the_end(root)
 
 
 def check(root: Path, reference: Ref) -> None:
