@@ -24,6 +24,7 @@ from agentctl.approvals import Approval, ApprovalError, Request
 from agentctl.approvals import store as approvals
 from agentctl.engine import Decision
 from agentctl.ledger import Ledger
+from agentctl.model.types import format_usd
 from agentctl.ledger.record import encode_json, format_ts, parse_ts
 from agentctl.serve import actions, tasks
 from agentctl.serve.metrics import Metrics
@@ -157,7 +158,7 @@ class Gate:
         chains = "; ".join(" → ".join(s.chain) for s in d.approvals if s.approver is None)
         attrs = tasks.opened_attrs(
             actions.owner(self.ctx.ws, d.policy),
-            f"decision {did}: nobody may approve {d.value_usd} alone ({chains})",
+            f"decision {did}: nobody may approve {format_usd(d.value_usd or 0)} alone ({chains})",
             f"{did}#nobody",
             severity="high",
             detail={"decision": d.to_dict(), "decision_id": did},
