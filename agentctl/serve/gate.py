@@ -24,8 +24,8 @@ from agentctl.approvals import Approval, ApprovalError, Request
 from agentctl.approvals import store as approvals
 from agentctl.engine import Decision
 from agentctl.ledger import Ledger
-from agentctl.model.types import format_usd
 from agentctl.ledger.record import encode_json, format_ts, parse_ts
+from agentctl.model.types import format_usd
 from agentctl.serve import actions, tasks
 from agentctl.serve.metrics import Metrics
 
