@@ -56,6 +56,13 @@ GOVERNANCE_KINDS = (
     "approval_used",
     "charter_paused",
     "charter_resumed",
+    # serve: a policy's decisions and actions, human tasks (principal policy/NAME, user/…)
+    "policy_decision",
+    "action_intent",
+    "action",
+    "task_opened",
+    "task_closed",
+    "notification",
 )
 
 GENESIS = b"\x00" * 32  # the "previous hash" of the first row

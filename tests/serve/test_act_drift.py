@@ -9,6 +9,7 @@ from pathlib import Path
 from act_helpers import DRIFT, NOW, acting_ws, open_queue, order
 
 from agentctl.ledger import Ledger, format_ts
+from agentctl.ledger.stats import build
 from agentctl.serve import drift
 from agentctl.serve.tasks import list_tasks
 from agentctl.serve.worker import Worker
@@ -41,6 +42,8 @@ def test_a_falling_success_rate_is_an_event_a_policy_acts_on(tmp_path: Path) -> 
         (task,) = list_tasks(led)
         assert task.title == "charter/act is failing more than it did"
         assert task.origin == "act-drift@7#0"
+        # decisions, actions, tasks and approvals are governance: ledger report shows agents
+        assert list(build(led).charters) == ["act"]
 
 
 def test_window_end_is_aligned() -> None:
