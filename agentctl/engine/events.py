@@ -126,6 +126,21 @@ def parse_line(raw: bytes | str, line: int, file: str) -> Event | Finding:
         return _bad(file, line, f"not JSON: {str(exc).split(':', 1)[0]}", FORMAT_HINT)
     if type(obj) is not dict:
         return _bad(file, line, f"an event is a JSON object, got {type(obj).__name__}", FORMAT_HINT)
+    # Nesting is capped in parse_object, so every later walk (doubles_in_place, CEL) stays
+    # far from a recursion limit. Counting brackets is C-fast; only a line with over
+    # MAX_DEPTH of them can nest that deep, so only such a line is walked.
+    if isinstance(raw, bytes):
+        opens = raw.count(b"[") + raw.count(b"{")
+    else:
+        opens = raw.count("[") + raw.count("{")
+    return parse_object(obj, line, file, deep=opens > MAX_DEPTH)
+
+
+def parse_object(obj: dict[str, Any], line: int, file: str, deep: bool = True) -> Event | Finding:
+    """An event already parsed from JSON (a line's object, or serve's queued CloudEvent) →
+    an Event, or a Finding (never raises). The same checks for every source of events.
+    `obj` becomes the Event's `event` variable (its `metrics` taken out); `deep=False`: the
+    caller knows it cannot nest past MAX_DEPTH (parse_line's bracket count)."""
     ts_text = obj.get("ts")
     etype = obj.get("type")
     if type(ts_text) is not str:
@@ -149,14 +164,7 @@ def parse_line(raw: bytes | str, line: int, file: str) -> Event | Finding:
         obj["data"] = {}
     elif type(data) is not dict:
         return _bad(file, line, "'data' must be an object", FORMAT_HINT)
-    # Nesting is capped once here, so every later walk (doubles_in_place, CEL) stays far from
-    # a recursion limit. Counting brackets is C-fast; only a line with over MAX_DEPTH of them
-    # can nest that deep, so only such a line is walked.
-    if isinstance(raw, bytes):
-        opens = raw.count(b"[") + raw.count(b"{")
-    else:
-        opens = raw.count("[") + raw.count("{")
-    if opens > MAX_DEPTH and (too_deep(obj) or too_deep(metrics, MAX_DEPTH - 1)):
+    if deep and (too_deep(obj) or too_deep(metrics, MAX_DEPTH - 1)):
         return _bad(file, line, f"the event nests deeper than {MAX_DEPTH} levels", FORMAT_HINT)
     # the event itself is converted only if CEL needs it: the engine's fast path reads
     # integers as doubles on the way (agentctl/engine/fastpath.py)

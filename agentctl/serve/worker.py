@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agentctl.engine import Decision, Engine, Event, build, parse_line
+from agentctl.engine import Decision, Engine, Event, build
+from agentctl.engine.events import parse_object
 from agentctl.errors import FindingsError
 from agentctl.findings import Finding
 from agentctl.ledger import Ledger
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from agentctl.serve.server import ServeContext
 
 BATCH = 256
+MARK_EVERY = 5000  # events between two saves of the queue's cursor, at most
+MARK_EVERY_S = 0.5  # seconds between two saves, at most
 _WAITS = ("needs_approval", "escalated")  # queued events read at a time during the replay
 
 
@@ -54,9 +58,13 @@ def event_line(q: Queued) -> dict[str, Any]:
 
 
 def to_event(q: Queued) -> Event | Finding:
-    """The engine's Event for a queued event: through `parse_line`, the simulator's own
-    parser (its checks, its number handling), so live and simulated events are one thing."""
-    return parse_line(orjson.dumps(event_line(q)), q.seq, "queue")
+    """The engine's Event for a queued event: through `parse_object`, the checks and number
+    handling of the simulator's own parser (`parse_line` is it after `orjson.loads`), so
+    live and simulated events are one thing. The Event shares `q.data` (the engine may
+    turn its integers into doubles in place): what is recorded is read afresh."""
+    # deep=False: nothing is queued without intake's CloudEvents validation, which caps the
+    # nesting of `data` as parse_line does (serve/cloudevents.py); attributes are scalars
+    return parse_object(event_line(q), q.seq, "queue", deep=False)
 
 
 def payload_hash(value: Any) -> str:
@@ -100,6 +108,8 @@ class Worker:
         self.ctx = actions.Context(ws, root, ledger, self.writer, now, dict(environ or {}), log)
         self.stats = Stats()
         self.cursor = 0
+        self._unmarked = 0  # events handled since the cursor was last saved
+        self._marked_at = time.monotonic()
         self.newest = float("-inf")
         self.recorded: dict[str, str] = {}  # decision id → payload hash, from the ledger
         self.schedules = schedule.of_workspace(ws.policies)
@@ -161,8 +171,16 @@ class Worker:
             self.cursor = q.seq
         if batch:
             self.writer.flush()
-            self.queue.mark(self.cursor)
             self.metrics.inc("agentctl_events_processed_total", len(batch))
+            self._unmarked += len(batch)
+        # the cursor is a hint (a lost mark only offers events again: ids make that
+        # harmless), and each mark is a synced commit: marked when caught up, else every
+        # MARK_EVERY events or MARK_EVERY_S seconds
+        caught_up = len(batch) < max_events
+        due = time.monotonic() - self._marked_at >= MARK_EVERY_S
+        if self._unmarked and (caught_up or due or self._unmarked >= MARK_EVERY):
+            self.queue.mark(self.cursor)
+            self._unmarked, self._marked_at = 0, time.monotonic()
         self.stats.actions_run = self.ctx.ran
         if self.ctx.ran > ran:
             self.metrics.inc("agentctl_actions_total", self.ctx.ran - ran)
@@ -187,6 +205,9 @@ class Worker:
 
     def close(self) -> None:
         self.writer.flush()
+        if self._unmarked:
+            self.queue.mark(self.cursor)
+            self._unmarked = 0
         if self.owns_ledger:
             self.ledger.close()
 
@@ -233,7 +254,7 @@ class Worker:
                 principal_version=self.versions.get(d.policy, ""),
                 operation=d.event_type,
                 status=d.label,
-                input=event_line(q),
+                input=event_line(self.queue.get(q.seq) or q),  # as queued, not as decided
                 output=out,
                 # cost_usd stays 0: the estimate is in the output; the run records the real cost
                 attrs={

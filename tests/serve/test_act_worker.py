@@ -64,6 +64,7 @@ def test_a_second_pass_writes_nothing_twice(tmp_path: Path) -> None:
         w = Worker(ws, REPO, q, led, now=lambda: NOW, act=False)
         w.start()
         w.step(400)
+        w.close()  # saves the queue's cursor (serve calls it at shutdown)
         first = decisions(led)
         again = Worker(ws, REPO, q, led, now=lambda: NOW, act=False)
         again.start()  # replays 400 processed events, checks them against the ledger
