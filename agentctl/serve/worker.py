@@ -3,10 +3,10 @@ actions. What `agentctl serve` runs behind its intake (the consumer protocol of
 agentctl/serve/server.py: start, step, tick, close).
 
 Determinism. Each queued event becomes the same `Event` a JSONL line does (`parse_object`,
-the simulator's own parser after the JSON is read) and goes through the same `Engine`, so the same events give
-the same decisions, byte for byte. Each decision is one `policy_decision` ledger event
-whose output is `Decision.to_dict()` and whose `decision_id` is the policy and the event's
-queue seq (`actions.decision_id`).
+the simulator's own parser after the JSON is read) and goes through the same `Engine`,
+so the same events give the same decisions, byte for byte. Each decision is one
+`policy_decision` ledger event whose output is `Decision.to_dict()` and whose
+`decision_id` is the policy and the event's queue seq (`actions.decision_id`).
 
 Restarts. Engine state (`for:` holds, cooldowns, keys, bounds, budgets) is never saved:
 `start` replays every event the queue marks processed through a fresh engine without
