@@ -186,22 +186,23 @@ class Worker:
             self.metrics.inc("agentctl_actions_total", self.ctx.ran - ran)
         return len(batch)
 
-    def tick(self, now: float) -> None:
-        """Time passes (epoch seconds): approvals answered or expired are resolved, and the
-        schedules' firings that are due are queued."""
+    def tick(self, now: _dt.datetime) -> None:
+        """Time passes (`now`: aware, from the shell's clock): approvals answered or expired
+        are resolved, and the schedules' firings and drift measurements due are queued."""
+        at = now.timestamp()
         if self.act:
             ran = self.ctx.ran
             self.gate.tick()
             if self.ctx.ran > ran:
                 self.metrics.inc("agentctl_actions_total", self.ctx.ran - ran)
             self.stats.actions_run = self.ctx.ran
-        due = schedule.due(self.schedules, self.ws.settings.defaults.timezone, self.last_fired, now)
+        due = schedule.due(self.schedules, self.ws.settings.defaults.timezone, self.last_fired, at)
         self.writer.flush()  # the window's measurements include everything decided so far
-        measured, self.drift_end = drift.due(self.ledger, self.drift_end, now, self.drift_window_s)
+        measured, self.drift_end = drift.due(self.ledger, self.drift_end, at, self.drift_window_s)
         due += measured
         if due:
             events = [e for e in (parse_event(x) for x in due) if isinstance(e, CloudEvent)]
-            self.queue.put(events, format_ts_s(now))
+            self.queue.put(events, format_ts_s(at))
 
     def close(self) -> None:
         self.writer.flush()
@@ -297,7 +298,7 @@ def from_context(ctx: ServeContext) -> Worker:
 
     from agentctl.workspace.loader import load_workspace
 
-    ws = load_workspace(ctx.root).workspace
+    ws = ctx.workspace if ctx.workspace is not None else load_workspace(ctx.root).workspace
 
     def now() -> _dt.datetime:
         return _dt.datetime.fromtimestamp(ctx.clock(), _dt.UTC)

@@ -128,7 +128,7 @@ def test_approved_action_runs_exactly_once(tmp_path: Path) -> None:
         q.put([order(1, 250.0)], format_ts(NOW))
         w = worker(root, q, led, clock)
         w.step(10)
-        w.tick(0)
+        w.tick(clock.t)
         assert marks(root) == []  # waiting for a person
         a = pending(led)
         assert a.request.role == "role/ops" and a.request.value_usd == "250.00"
@@ -139,9 +139,9 @@ def test_approved_action_runs_exactly_once(tmp_path: Path) -> None:
             approvals.grant(led, a.id, roles, "role/ops", "bo@example.com", reason="", now=later)
         approvals.grant(led, a.id, roles, "role/ops", "ana@example.com", reason="ok", now=later)
         clock.t = later
-        w.tick(0)
+        w.tick(clock.t)
         assert marks(root) == ["O-1"]
-        w.tick(0)
+        w.tick(clock.t)
         assert marks(root) == ["O-1"]
         assert w.metrics.value("agentctl_approval_wait_seconds_count") == 1
         # a second use of the same approval is refused
@@ -151,7 +151,7 @@ def test_approved_action_runs_exactly_once(tmp_path: Path) -> None:
             )
         # a restart waits for nothing and runs nothing again
         again = worker(root, q, led, clock)
-        again.tick(0)
+        again.tick(clock.t)
         assert marks(root) == ["O-1"] and again.gate.waiting == {}
         assert verify(led).ok
 
@@ -164,14 +164,14 @@ def test_expired_approval_never_runs(tmp_path: Path) -> None:
         w = worker(root, q, led, clock)
         w.step(10)
         clock.t = NOW + dt.timedelta(hours=2)  # past the 1h expiry
-        w.tick(0)
+        w.tick(clock.t)
         assert actions_of(led) == [("action", "expired", "order-large@1#0")]
         roles = roles_of(load_workspace(root).workspace)
         with pytest.raises(ApprovalError, match="expired"):
             approvals.grant(
                 led, pending(led).id, roles, "role/ops", "ana@example.com", reason="", now=clock.t
             )
-        w.tick(0)
+        w.tick(clock.t)
         assert marks(root) == []
 
 
@@ -185,8 +185,8 @@ def test_denied_approval_never_runs(tmp_path: Path) -> None:
         approvals.deny(
             led, pending(led).id, roles, "role/ops", "ana@example.com", reason="no", now=NOW
         )
-        w.tick(0)
-        w.tick(0)
+        w.tick(NOW)
+        w.tick(NOW)
         assert marks(root) == []
         assert actions_of(led) == [("action", "denied", "order-large@1#0")]
 
@@ -203,7 +203,7 @@ def test_escalated_approval_and_nobody(tmp_path: Path) -> None:
         assert a.request.role == "role/boss"
         roles = roles_of(load_workspace(root).workspace)
         approvals.grant(led, a.id, roles, "role/boss", "bo@example.com", reason="ok", now=NOW)
-        w.tick(0)
+        w.tick(NOW)
         assert marks(root) == ["O-1"]
         assert ("action", "refused", "order-large@2#0") in actions_of(led)
         (task,) = list_tasks(led)

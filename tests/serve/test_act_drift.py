@@ -24,19 +24,19 @@ def test_a_falling_success_rate_is_an_event_a_policy_acts_on(tmp_path: Path) -> 
     with open_queue(tmp_path) as q, Ledger.open(root / "ledger.db") as led:
         w = Worker(load_workspace(root).workspace, root, q, led, now=lambda: t[0])
         w.start()
-        w.tick(t[0].timestamp())  # the first tick notes where it is: no history
+        w.tick(t[0])  # the first tick notes where it is: no history
         assert q.last_seq() == 0
         q.put(
             [order(i, 20.0, name="BAD" if i % 3 == 0 else "O") for i in range(1, 7)], format_ts(NOW)
         )
         w.step(10)  # six runs of charter/act, two of them failing
         t[0] = NOW + dt.timedelta(hours=1, minutes=5)
-        w.tick(t[0].timestamp())  # the 10:00-11:00 window closed
+        w.tick(t[0])  # the 10:00-11:00 window closed
         (got,) = [e for e in q.after(6, 10) if e.type == drift.TYPE]
         assert got.time == "2026-11-25T11:00:00Z"
         assert got.data["charter"] == "act" and got.data["runs"] == 6
         assert abs(got.data["success_rate"] - 4 / 6) < 1e-9
-        w.tick(t[0].timestamp())  # the same window is not measured twice
+        w.tick(t[0])  # the same window is not measured twice
         assert q.last_seq() == 7
         w.step(10)
         (task,) = list_tasks(led)

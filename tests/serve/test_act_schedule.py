@@ -136,13 +136,13 @@ def test_a_schedule_fires_through_the_queue_once_across_restarts(tmp_path: Path)
     with open_queue(tmp_path) as q, Ledger.open(root / "ledger.db") as led:
         w = Worker(load_workspace(root).workspace, root, q, led, now=lambda: now)
         w.start()
-        w.tick(now.timestamp())  # starts here
-        w.tick(parse_ts("2026-03-30T12:00:00Z"))
+        w.tick(now)  # starts here
+        w.tick(dt.datetime(2026, 3, 30, 12, 0, tzinfo=dt.UTC))
         assert [e.time for e in q.after(0, 10)] == ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"]
         w.step(10)
         again = Worker(load_workspace(root).workspace, root, q, led, now=lambda: now)
         again.start()  # learns the last firing from the queue
-        again.tick(parse_ts("2026-03-30T12:00:00Z"))
+        again.tick(dt.datetime(2026, 3, 30, 12, 0, tzinfo=dt.UTC))
         assert q.last_seq() == 2
         again.step(10)
         assert marks(root) == ["NIGHTLY-2026-03-29T01:00:00Z", "NIGHTLY-2026-03-30T00:30:00Z"]
