@@ -118,6 +118,8 @@ class Context:
     now: Callable[[], _dt.datetime]
     environ: Mapping[str, str]
     log: Callable[[str], None] = lambda _m: None
+    env: str | None = None  # serve --env: invoke runs what is deployed there
+    at_rev: dict[str, Workspace] = field(default_factory=dict)  # the workspace per commit
     # key → "intent" | outcome status: what the ledger holds (loaded at start)
     done: dict[str, str] = field(default_factory=dict)
     ran: int = 0  # actions executed by this process (metrics)
@@ -295,12 +297,25 @@ def notify(
 
 
 def _invoke(ctx: Context, did: str, a: PlannedAction) -> Outcome:
+    """The charter through the runtime, as `agentctl run` runs it: with `serve --env ENV`
+    the version deployed there (its commit checked out, as `run --env`); without, the
+    working tree. Either way the environment's pauses hold (the guard refuses the run)."""
     from agentctl.runtime.run import run_charter
 
     trace, _span = ids(did)
+    ws, rev, deployed = ctx.ws, None, None
     try:
+        if ctx.env is not None:
+            from agentctl.deploy.running import deployed_charter
+            from agentctl.workspace.loader import load_workspace
+
+            deployed = deployed_charter(ctx.ledger, ctx.env, a.target)
+            rev = deployed.commit
+            if rev not in ctx.at_rev:  # loaded once per deployed commit
+                ctx.at_rev[str(rev)] = load_workspace(ctx.root, rev).workspace
+            ws = ctx.at_rev[str(rev)]
         result = run_charter(
-            ctx.ws,
+            ws,
             ctx.root,
             a.target,
             a.input if a.input is not None else {},
@@ -308,9 +323,12 @@ def _invoke(ctx: Context, did: str, a: PlannedAction) -> Outcome:
             start=ctx.now(),
             environ=ctx.environ,
             trace_id=trace,
+            rev=rev,
+            env=ctx.env,
+            deployment=deployed,
         )
     except AgentctlError as exc:
-        return Outcome("error", {"error": exc.message})
+        return Outcome("error", {"error": exc.message, "env": ctx.env})
     detail: dict[str, Any] = {"run_status": result.status, "trace_id": trace}
     if result.error:
         detail["error"] = result.error

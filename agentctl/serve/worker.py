@@ -99,13 +99,16 @@ class Worker:
         metrics: Metrics | None = None,
         act: bool = True,
         approval_ttl_s: float = gate.APPROVAL_TTL_S,
+        env: str | None = None,
     ) -> None:
         self.ws, self.root, self.queue, self.ledger = ws, root, queue, ledger
         self.now, self.log, self.act = now, log, act
         self.metrics = metrics or Metrics()
         self.owns_ledger = False
         self.writer = ledger.writer(batch=500, max_delay_s=3600.0)
-        self.ctx = actions.Context(ws, root, ledger, self.writer, now, dict(environ or {}), log)
+        self.ctx = actions.Context(
+            ws, root, ledger, self.writer, now, dict(environ or {}), log, env=env
+        )
         self.stats = Stats()
         self.cursor = 0
         self._unmarked = 0  # events handled since the cursor was last saved
@@ -308,7 +311,15 @@ def from_context(ctx: ServeContext) -> Worker:
 
     led = Ledger.open(ctx.ledger)
     w = Worker(
-        ws, ctx.root, ctx.queue, led, now=now, environ=os.environ, log=log, metrics=ctx.metrics
+        ws,
+        ctx.root,
+        ctx.queue,
+        led,
+        now=now,
+        environ=os.environ,
+        log=log,
+        metrics=ctx.metrics,
+        env=ctx.env,
     )
     w.owns_ledger = True
     return w

@@ -208,3 +208,34 @@ def test_escalated_approval_and_nobody(tmp_path: Path) -> None:
         assert ("action", "refused", "order-large@2#0") in actions_of(led)
         (task,) = list_tasks(led)
         assert "nobody may approve" in task.title
+
+
+def test_a_charter_paused_with_agentctl_pause_is_not_run(cli: object, tmp_path: Path) -> None:
+    """The brake holds for serve too: the invoke is refused by the guard, recorded."""
+    root = acting_ws(tmp_path / "ws")
+    r = cli("pause", "act", "--reason", "incident 42", "--by", "ana", "--no-write", "-w", root)  # type: ignore[operator]
+    assert r.exit_code == 0, r.stderr
+    with open_queue(tmp_path) as q, Ledger.open(root / "ledger.db") as led:
+        q.put([order(1, 20.0)], format_ts(NOW))
+        w = worker(root, q, led, Clock())
+        w.step(10)
+        assert marks(root) == []
+        assert actions_of(led)[-1] == ("action", "error", "order-small@1#0")
+        (attrs,) = led.conn.execute("SELECT attrs FROM events WHERE kind = 'action'").fetchone()
+        assert json.loads(attrs)["run_status"] == "denied"
+
+
+def test_serve_env_runs_only_what_is_deployed_there(tmp_path: Path) -> None:
+    """`serve --env prod` invokes the version deployed in prod (as `run --env`); with
+    nothing deployed there the action is an error on record, and nothing runs."""
+    root = acting_ws(tmp_path / "ws")
+    with open_queue(tmp_path) as q, Ledger.open(root / "ledger.db") as led:
+        q.put([order(1, 20.0)], format_ts(NOW))
+        ws = load_workspace(root).workspace
+        w = Worker(ws, root, q, led, now=Clock(), env="prod")  # type: ignore[arg-type]
+        w.start()
+        w.step(10)
+        assert marks(root) == []
+        (attrs,) = led.conn.execute("SELECT attrs FROM events WHERE kind = 'action'").fetchone()
+        got = json.loads(attrs)
+        assert got["env"] == "prod" and "nothing is deployed in environment 'prod'" in got["error"]
