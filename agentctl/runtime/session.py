@@ -543,8 +543,11 @@ class AgentRun:
             self._event(
                 "task_opened", parent=span, operation=escalation.to, status="open", attrs=task
             )
+            # a provider that failed says why first (a pause, a denial): the miss follows
+            failed = "" if res.ok else f"{target_ref} did not answer: {res.error or res.status}; "
             raise Escalated(
-                f"{target_ref} missed the SLA of contract/{contract.name}: "
+                failed
+                + f"{target_ref} missed the SLA of contract/{contract.name}: "
                 + "; ".join(escalation.reasons)
                 + f"; escalated to {escalation.to} ({task['task_id']})",
                 to=escalation.to,
