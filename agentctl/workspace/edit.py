@@ -55,12 +55,6 @@ def load_all(text: str, file: str = "<text>") -> list[Any]:
         ) from None
 
 
-def round_trip(text: str, file: str = "<text>") -> str:
-    """Load and write back with no change: the same bytes (what every edit builds on)."""
-    load_all(text, file)
-    return _join(_lines(text))
-
-
 def set_key(text: str, doc: int, path: Path_, value: bool | int | str, file: str = "<text>") -> str:
     """`text` with `path` of document `doc` set to the scalar `value`: the value replaced on
     its line when the key is there, else one new line first in the mapping."""
