@@ -3,11 +3,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from agentctl.cli.common import WorkspaceOpt, format_option
+
+if TYPE_CHECKING:
+    from agentctl.deploy.apply import Shell
 
 AutoOpt = typer.Option(
     False, "--auto-approve", help="Skip the confirmation (never a required approval)."
@@ -72,27 +75,30 @@ def command(
 
     Example: agentctl apply plan.json
     """
-    import os
-
-    from agentctl.approvals.identity import identity
-    from agentctl.cli.common import (
-        check_format,
-        clock,
-        emit,
-        ledger_file,
-        note,
-        render,
-        workspace_root,
-    )
-    from agentctl.deploy.apply import Shell, apply
+    from agentctl.cli.common import emit, render
+    from agentctl.deploy.apply import apply
     from agentctl.errors import ExitCode
 
-    check_format(format, "apply")
-    confirm = confirmer(auto_approve, format)
-    root = workspace_root(workspace)
-    shell = Shell(
-        root, ledger_file(root, ledger), identity(by, os.environ, root), clock, confirm, note
-    )
+    shell = deploy_shell("apply", format, auto_approve, by, workspace, ledger)
     out = apply(shell, env=env, plan_file=plan_file)
     emit(render("apply", format, out))
     return ExitCode.OK
+
+
+def deploy_shell(
+    report: str, format: str, auto_approve: bool, by: str | None, workspace: Path, ledger: Path
+) -> Shell:
+    """What apply and rollback get from the shell: the workspace, the ledger, who you are,
+    the clock, the confirmation and the notes (agentctl.deploy.apply.Shell)."""
+    import os
+
+    from agentctl.approvals.identity import identity
+    from agentctl.cli.common import check_format, clock, ledger_file, note, workspace_root
+    from agentctl.deploy.apply import Shell
+
+    check_format(format, report)
+    confirm = confirmer(auto_approve, format)
+    root = workspace_root(workspace)
+    return Shell(
+        root, ledger_file(root, ledger), identity(by, os.environ, root), clock, confirm, note
+    )

@@ -27,28 +27,12 @@ def command(
 
     Example: agentctl rollback charter/triage-agent --env prod
     """
-    import os
-
-    from agentctl.approvals.identity import identity
-    from agentctl.cli.apply import confirmer
-    from agentctl.cli.common import (
-        check_format,
-        clock,
-        emit,
-        ledger_file,
-        note,
-        render,
-        workspace_root,
-    )
-    from agentctl.deploy.apply import Shell, rollback
+    from agentctl.cli.apply import deploy_shell
+    from agentctl.cli.common import emit, render
+    from agentctl.deploy.apply import rollback
     from agentctl.errors import ExitCode
 
-    check_format(format, "rollback")
-    confirm = confirmer(auto_approve, format)
-    root = workspace_root(workspace)
-    shell = Shell(
-        root, ledger_file(root, ledger), identity(by, os.environ, root), clock, confirm, note
-    )
+    shell = deploy_shell("rollback", format, auto_approve, by, workspace, ledger)
     out = rollback(shell, resource, env=env, to=to)
     emit(render("rollback", format, out))
     return ExitCode.OK

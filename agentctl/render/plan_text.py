@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from agentctl.deploy.plan import Change, Plan
@@ -10,19 +9,10 @@ from agentctl.diff import short_version
 from agentctl.diff.fields import show
 from agentctl.render.ansi import style
 
-WIDTH = 80
+# the risk badges, colours, change marks and wrapping are diff's (one look for both)
+from agentctl.render.diff_text import BADGE, COLOR, MARK, WIDTH, _clip, _wrap
+
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
-BADGE = {"high": "HIGH", "medium": "MEDIUM", "low": "low"}
-COLOR = {"high": "red", "medium": "yellow", "low": "dim"}
-MARK = {"widening": "!", "narrowing": "-", "neutral": " "}
-
-
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
-
-
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _v(version: str | None) -> str:
