@@ -23,6 +23,22 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def field_lines(fields: Any) -> list[str]:
+    """A change's fields, `key: old → new` on one line when it fits, else on three (the
+    plan's text shows them the same way)."""
+    lines = []
+    for f in fields:
+        old, new = show(f.old), show(f.new)
+        one = f"      {f.key}: {old} → {new}"
+        if len(one) <= WIDTH:
+            lines.append(one)
+        else:
+            lines.append(f"      {f.key}:")
+            lines.append(_clip(f"        - {old}", WIDTH))
+            lines.append(_clip(f"        + {new}", WIDTH))
+    return lines
+
+
 def _change(c: ResourceChange, color: bool) -> list[str]:
     badge = style(f"[{BADGE[c.level]}]", COLOR[c.level], color)
     head = f"{SYMBOLS[c.action]} {c.ref}  {badge}  {c.action}"
@@ -37,15 +53,7 @@ def _change(c: ResourceChange, color: bool) -> list[str]:
         if c.failed_expectations and "expectation" in r.message:
             continue  # listed below
         lines.extend(_wrap(f"{MARK[r.direction]} {r.message}", "    "))
-    for f in c.fields:
-        old, new = show(f.old), show(f.new)
-        one = f"      {f.key}: {old} → {new}"
-        if len(one) <= WIDTH:
-            lines.append(one)
-        else:
-            lines.append(f"      {f.key}:")
-            lines.append(_clip(f"        - {old}", WIDTH))
-            lines.append(_clip(f"        + {new}", WIDTH))
+    lines.extend(field_lines(c.fields))
     if c.failed_expectations:
         lines.append(f"    {len(c.failed_expectations)} scenario expectation(s) now fail:")
         lines.extend(ln for e in c.failed_expectations for ln in _wrap(e, "      "))

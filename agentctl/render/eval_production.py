@@ -3,24 +3,15 @@ its trace id and the invariant it broke) and as JSON. Pure functions of the repo
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING
 
 from agentctl.render.ansi import style
 from agentctl.render.envelope import envelope
+from agentctl.render.eval_text import _wrap  # one look with eval's own text
 from agentctl.render.json import dumps
 
 if TYPE_CHECKING:
     from agentctl.evals.production import ProductionReport, SuiteRuns
-
-WIDTH = 80
-
-
-def _wrap(text: str, indent: int) -> list[str]:
-    pad = " " * indent
-    return textwrap.wrap(
-        text, WIDTH, initial_indent=pad, subsequent_indent=pad + "  ", break_on_hyphens=False
-    ) or [pad]
 
 
 def _headline(r: ProductionReport) -> list[str]:

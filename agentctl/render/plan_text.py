@@ -6,11 +6,10 @@ from typing import Any
 
 from agentctl.deploy.plan import Change, Plan
 from agentctl.diff import short_version
-from agentctl.diff.fields import show
 from agentctl.render.ansi import style
 
 # the risk badges, colours, change marks and wrapping are diff's (one look for both)
-from agentctl.render.diff_text import BADGE, COLOR, MARK, WIDTH, _clip, _wrap
+from agentctl.render.diff_text import BADGE, COLOR, MARK, _wrap, field_lines
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 
@@ -28,15 +27,7 @@ def _change(c: Change, color: bool) -> list[str]:
         if r.direction == "neutral" and c.fields:
             continue  # said by the field changes below
         lines.extend(_wrap(f"{MARK[r.direction]} {r.message}", "    "))
-    for f in c.fields:
-        old, new = show(f.old), show(f.new)
-        one = f"      {f.key}: {old} → {new}"
-        if len(one) <= WIDTH:
-            lines.append(one)
-        else:
-            lines.append(f"      {f.key}:")
-            lines.append(_clip(f"        - {old}", WIDTH))
-            lines.append(_clip(f"        + {new}", WIDTH))
+    lines.extend(field_lines(c.fields))
     lines.append(f"    version: {_v(c.old_version)} → {_v(c.new_version)}")
     if c.gates:
         lines.extend(_wrap("gates: " + ", ".join(c.gates), "    "))
