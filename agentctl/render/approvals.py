@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from agentctl.approvals import Approval, Listing, approval_data
+from agentctl.model.types import format_usd
 from agentctl.render.envelope import envelope
 from agentctl.render.json import dumps
 
@@ -15,7 +17,7 @@ def _line(a: Approval, listing: Listing) -> list[str]:
     lines = [f"{req.id}  {status:<8} {req.subject}"]
     lines.append(f"    needs {req.role}; requested by {req.requested_by} at {req.requested_at}")
     if req.value_usd is not None:
-        lines.append(f"    value ${req.value_usd}")
+        lines.append(f"    value {format_usd(Decimal(req.value_usd))}")
     if req.expires_at:
         lines.append(f"    expires {req.expires_at}")
     if req.description:

@@ -91,6 +91,10 @@ def test_live_demo(tmp_path: Path) -> None:
 
         (req,) = poll("the approval request", pending)
         assert req["role"] == "role/claims-director"  # $48,200: above the adjuster's limit
+        listed = subprocess.run(
+            [AGENTCTL, "approvals", *common], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert "    value $48,200.00\n" in listed.stdout  # money shown one way (format_usd)
         ok = subprocess.run(
             [
                 AGENTCTL,
