@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
 }
 
 INTERNAL_ERROR = 3
+TAGLINE = "Governance of AI agents as code in git: lint, diff, eval, plan, run, serve, ledger."
 
 # The usage-error base class of the click that typer runs on: typer >= 0.2x vendors its own
 # copy (typer._click), older typers use click itself. Importing `click` would both load a
@@ -55,7 +56,7 @@ _CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == 
 
 app = typer.Typer(
     name="agentctl",
-    help="Governance of AI agents as code in git: lint, diff, simulate, eval, run, ledger.",
+    help=TAGLINE,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -77,7 +78,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    """Governance of AI agents as code in git: lint, diff, simulate, eval, run, ledger."""
+    """The global options (the help text is TAGLINE)."""
     if no_color:
         os.environ["NO_COLOR"] = "1"
 
