@@ -54,7 +54,14 @@ _INSERT = (
     "INSERT INTO events (source, id, type, time, data, extra, received_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING RETURNING seq"
 )
-_COLUMNS = "seq, source, id, type, time, data, extra, received_at"
+_ROW_COLUMNS = "seq, source, id, type, time, data, extra"  # a Row's, in its order
+_COLUMNS = f"{_ROW_COLUMNS}, received_at"
+
+# One stored event unparsed, for the worker's loop: (seq, source, id, type, time, data JSON,
+# extra JSON). Making a Queued (two parses into a frozen dataclass) and then the engine's
+# object from it was a fifth of the worker's time per event (bench/bench_worker.py); the
+# worker makes its one object from the texts.
+Row = tuple[int, str, str, str, str, str, str]
 
 
 class QueueError(AgentctlError):
@@ -230,6 +237,14 @@ class Queue:
                 (seq, limit),
             ).fetchall()
         return [_row(r) for r in rows]
+
+    def rows_after(self, seq: int, limit: int = 1000) -> list[Row]:
+        """`after`'s events as unparsed Rows (the worker's hot loop)."""
+        with self._rlock:
+            return self._r.execute(
+                f"SELECT {_ROW_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
 
     def get(self, seq: int) -> Queued | None:
         with self._rlock:

@@ -39,7 +39,7 @@ from agentctl.serve import actions, drift, gate, schedule
 from agentctl.serve.actions import decision_id, ids
 from agentctl.serve.cloudevents import CloudEvent, parse_event
 from agentctl.serve.metrics import Metrics
-from agentctl.serve.queue import Queue, Queued
+from agentctl.serve.queue import Queue, Row
 
 if TYPE_CHECKING:
     from agentctl.serve.server import ServeContext
@@ -50,21 +50,29 @@ MARK_EVERY_S = 0.5  # seconds between two saves, at most
 _WAITS = ("needs_approval", "escalated")  # queued events read at a time during the replay
 
 
-def event_line(q: Queued) -> dict[str, Any]:
-    """A queued CloudEvent as the engine's event object (the shape of a simulator JSONL
-    line): `ts` (the CloudEvents `time`, else when it was received), `type`, `data`, and
-    `id`, `source` and the other attributes as `event.<name>`."""
-    return {**q.extra, "id": q.id, "source": q.source, "type": q.type, "ts": q.time, "data": q.data}
+def row_line(r: Row) -> dict[str, Any]:
+    """A queued CloudEvent (a queue Row, parsed afresh) as the engine's event object (the
+    shape of a simulator JSONL line): `ts` (the CloudEvents `time`, else when it was
+    received), `type`, `data`, and `id`, `source` and the other attributes as
+    `event.<name>`."""
+    line: dict[str, Any] = orjson.loads(r[6])  # the other attributes, keys sorted
+    # set in place: as in {**extra, "id": ...}, a key already there keeps its place
+    line["id"] = r[2]
+    line["source"] = r[1]
+    line["type"] = r[3]
+    line["ts"] = r[4]
+    line["data"] = orjson.loads(r[5])
+    return line
 
 
-def to_event(q: Queued) -> Event | Finding:
+def to_event(r: Row) -> Event | Finding:
     """The engine's Event for a queued event: through `parse_object`, the checks and number
     handling of the simulator's own parser (`parse_line` is it after `orjson.loads`), so
-    live and simulated events are one thing. The Event shares `q.data` (the engine may
-    turn its integers into doubles in place): what is recorded is read afresh."""
+    live and simulated events are one thing. The engine may turn the Event's integers
+    into doubles in place: what is recorded is parsed afresh (`row_line`)."""
     # deep=False: nothing is queued without intake's CloudEvents validation, which caps the
     # nesting of `data` as parse_line does (serve/cloudevents.py); attributes are scalars
-    return parse_object(event_line(q), q.seq, "queue", deep=False)
+    return parse_object(row_line(r), r[0], "queue", deep=False)
 
 
 def payload_hash(value: Any) -> str:
@@ -142,19 +150,19 @@ class Worker:
         self.ctx.done = actions.load_done(self.ledger)
         upto = self.queue.processed()
         while self.cursor < upto:
-            batch = self.queue.after(self.cursor, min(BATCH, upto - self.cursor))
+            batch = self.queue.rows_after(self.cursor, min(BATCH, upto - self.cursor))
             if not batch:
                 break
-            for q in batch:
-                if q.seq > upto:
+            for r in batch:
+                if r[0] > upto:
                     break
-                for did, d in self._decide(q):
+                for did, d in self._decide(r):
                     self.stats.replayed += 1
                     if self.recorded.get(did) != payload_hash(d.to_dict()):
                         self.stats.mismatched.append(did)
                     elif self.act and d.approvals and d.outcome in _WAITS:
                         self.gate.open(did, d)  # still waiting for people: wait again
-                self.cursor = q.seq
+                self.cursor = r[0]
         if self.stats.mismatched:
             self.log(
                 f"{len(self.stats.mismatched)} decision(s) replayed differently from the "
@@ -163,15 +171,15 @@ class Worker:
 
     def step(self, max_events: int = 64) -> int:
         """Decide and act on up to `max_events` queued events; how many were taken."""
-        batch = self.queue.after(self.cursor, max_events)
+        batch = self.queue.rows_after(self.cursor, max_events)
         ran = self.ctx.ran
-        for q in batch:
-            for did, d in self._decide(q):
-                self._record(q, did, d)
+        for r in batch:
+            for did, d in self._decide(r):
+                self._record(r, did, d)
                 self.metrics.inc("agentctl_decisions_total", outcome=d.label)
                 if self.act:
                     self._act(did, d)
-            self.cursor = q.seq
+            self.cursor = r[0]
         if batch:
             self.writer.flush()
             self.metrics.inc("agentctl_events_processed_total", len(batch))
@@ -217,28 +225,33 @@ class Worker:
 
     # --- one event --------------------------------------------------------------------
 
-    def _decide(self, q: Any) -> list[tuple[str, Decision]]:
-        ev = to_event(q)
+    def _decide(self, r: Row) -> list[tuple[str, Decision]]:
+        seq = r[0]
+        ev = to_event(r)
         if not isinstance(ev, Event):
             self.stats.skipped += 1
-            self.log(f"event {q.seq} ({q.source} {q.id}) not decided: {ev.message}")
+            self.log(f"event {seq} ({r[1]} {r[2]}) not decided: {ev.message}")
             return []
-        if ev.type == drift.TYPE:
+        etype = ev.type
+        if etype == drift.TYPE:
             self.drift_end = max(self.drift_end or ev.ts, ev.ts)
-        if ev.type.startswith(schedule.PREFIX):
-            name = ev.type[len(schedule.PREFIX) :]
+        if etype.startswith(schedule.PREFIX):
+            name = etype[len(schedule.PREFIX) :]
             self.last_fired[name] = max(self.last_fired.get(name, ev.ts), ev.ts)
         # the queue is in arrival order; an event stamped earlier than one already decided
         # is decided at that later time (the engine's clock never runs backwards)
         if ev.ts < self.newest:
             ev.ts = self.newest
         self.newest = ev.ts
-        out = [(decision_id(d.policy, q.seq), d) for d in self.engine.feed(ev)]
+        decided = self.engine.feed(ev)
+        if not decided:  # most events: no decision to name or count
+            return []
+        out = [(decision_id(d.policy, seq), d) for d in decided]
         for _did, d in out:
             self.stats.decisions[d.label] = self.stats.decisions.get(d.label, 0) + 1
         return out
 
-    def _record(self, q: Any, did: str, d: Decision) -> None:
+    def _record(self, r: Row, did: str, d: Decision) -> None:
         out = d.to_dict()
         digest = payload_hash(out)
         have = self.recorded.get(did)
@@ -258,14 +271,16 @@ class Worker:
                 principal_version=self.versions.get(d.policy, ""),
                 operation=d.event_type,
                 status=d.label,
-                input=event_line(self.queue.get(q.seq) or q),  # as queued, not as decided
+                # as queued, not as decided (the engine may have changed its Event's data):
+                # the Row parsed afresh (queued rows never change)
+                input=row_line(r),
                 output=out,
                 # cost_usd stays 0: the estimate is in the output; the run records the real cost
                 attrs={
                     "decision_id": did,
-                    "queue_seq": q.seq,
-                    "event_id": q.id,
-                    "event_source": q.source,
+                    "queue_seq": r[0],
+                    "event_id": r[2],
+                    "event_source": r[1],
                     "outcome": d.outcome,
                     "key": d.key,
                 },

@@ -11,8 +11,9 @@ from support import REPO
 
 from agentctl.engine import Event, build
 from agentctl.ledger import Ledger
-from agentctl.ledger.record import encode_json
+from agentctl.ledger.record import encode_json, redact_bytes
 from agentctl.ledger.verify import verify
+from agentctl.serve.cloudevents import CloudEvent
 from agentctl.serve.worker import Worker
 from agentctl.simulate import simulate
 from agentctl.simulate.stream import read_events
@@ -72,3 +73,41 @@ def test_a_second_pass_writes_nothing_twice(tmp_path: Path) -> None:
         again.cursor = 0  # as if the cursor had not been saved: all offered again
         again.step(400)
         assert decisions(led) == first
+
+
+def test_recorded_input_is_the_event_as_queued(tmp_path: Path) -> None:
+    """A decision's input is the queued event read afresh (not the engine's copy, whose
+    metrics became doubles): the other attributes first (sorted), then id, source, type,
+    ts, data; byte for byte what `Queue.get` gives in that shape."""
+    ws = load_workspace(REPO).workspace
+    events = [
+        CloudEvent(
+            e.source,
+            e.id,
+            e.type,
+            e.time,
+            {**e.data, "n": 7},
+            {"zext": 1, "metrics": {"m": 2}, "subject": "s"},
+        )
+        for e in as_cloudevents(fixture_lines(CLAIMS))
+    ]
+    with open_queue(tmp_path) as q, Ledger.open(tmp_path / "ledger.db") as led:
+        q.put(events, "2026-11-25T10:00:00Z")
+        w = Worker(ws, REPO, q, led, now=lambda: NOW, act=False)
+        w.start()
+        while w.step(500):
+            pass
+        w.close()
+        rows = led.conn.execute(
+            "SELECT json_extract(e.attrs, '$.queue_seq'), p.content FROM events e "
+            "JOIN payloads p ON p.hash = e.input_hash WHERE e.kind = 'policy_decision'"
+        ).fetchall()
+        assert len(rows) >= 10
+        for seq, content in rows:
+            got = content.encode() if isinstance(content, str) else bytes(content)
+            qd = q.get(seq)
+            assert qd is not None
+            want = {**qd.extra, "id": qd.id, "source": qd.source, "type": qd.type}
+            want |= {"ts": qd.time, "data": qd.data}
+            assert got == redact_bytes(encode_json(want))
+            assert b'"metrics":{"m":2}' in got and b'"n":7' in got
