@@ -44,10 +44,10 @@ from agentctl.serve.queue import Queue, Row
 if TYPE_CHECKING:
     from agentctl.serve.server import ServeContext
 
-BATCH = 256
+BATCH = 256  # queued events read at a time (the restart replay and each step)
 MARK_EVERY = 5000  # events between two saves of the queue's cursor, at most
 MARK_EVERY_S = 0.5  # seconds between two saves, at most
-_WAITS = ("needs_approval", "escalated")  # queued events read at a time during the replay
+_WAITS = ("needs_approval", "escalated")  # outcomes whose actions wait for an approval
 
 
 def row_line(r: Row) -> dict[str, Any]:
