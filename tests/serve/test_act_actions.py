@@ -232,7 +232,7 @@ def test_serve_env_runs_only_what_is_deployed_there(tmp_path: Path) -> None:
     with open_queue(tmp_path) as q, Ledger.open(root / "ledger.db") as led:
         q.put([order(1, 20.0)], format_ts(NOW))
         ws = load_workspace(root).workspace
-        w = Worker(ws, root, q, led, now=Clock(), env="prod")  # type: ignore[arg-type]
+        w = Worker(ws, root, q, led, now=Clock(), env="prod")
         w.start()
         w.step(10)
         assert marks(root) == []
